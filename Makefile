@@ -1,0 +1,61 @@
+# Two commands for a fresh machine: `make run` and `make test`. Everything they need is
+# installed here, once; the second run reuses the venv (its stamp tracks pyproject.toml).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# torch is pinned to the CPU build; set TORCH_INDEX to PyTorch's CPU wheel index where pip
+# cannot find torch==2.13.0+cpu on its own (this machine kind ships it on disk).
+TORCH_INDEX ?=
+TORCH_ARGS := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
+
+.PHONY: install browser run ingest test unit evals check bench screenshot demo clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "torch==2.13.0" $(TORCH_ARGS)
+	$(PY) -m pip install --quiet -e ".[dev,llm]"
+	touch $(STAMP)
+
+# Headless Chromium for the browser tests (Playwright cannot download browsers here).
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+ingest: install
+	$(PY) -m bot.ingest
+
+run: install ingest
+	$(PY) app.py
+
+unit: install browser
+	@set +e; FAQBOT_CHROMIUM=$(CHROMIUM) $(PY) -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
+
+evals: install ingest
+	$(PY) -m evals --dataset evals/datasets/cpt_faq.jsonl --report evals/reports/latest.json
+	$(PY) -m evals --dataset evals/datasets/dev.jsonl --report evals/reports/dev.json
+
+test: unit evals
+
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy bot evals app.py ingest.py
+
+bench: install ingest
+	$(PY) -m benchmarks
+
+screenshot: install browser ingest
+	FAQBOT_CHROMIUM=$(CHROMIUM) $(PY) -m benchmarks.screenshot
+
+clean:
+	rm -rf .faqbot evals/reports/*.json

@@ -1,0 +1,48 @@
+"""Command line: ``python -m bot ask "question"``, ``python -m bot feedback``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.answer import Answer
+from bot.config import Settings
+from bot.errors import FaqBotError
+
+
+def format_answer(answer: Answer) -> str:
+    lines = [answer.text]
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources:")
+        for c in answer.citations:
+            lines.append(f"[{c.n}] {c.source} § {c.section}")
+            lines.append(f'    "{c.quote}"')
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer one question with its sources")
+    ask.add_argument("question")
+    sub.add_parser("ingest", help="same as python -m bot.ingest")
+    args, rest = parser.parse_known_args(argv)
+    settings = Settings.from_env()
+    try:
+        if args.command == "ingest":
+            from bot.ingest import main as ingest_main
+
+            return ingest_main(rest)
+        from bot.chain import FaqChain
+
+        chain = FaqChain.from_settings(settings)
+        print(format_answer(chain.ask(args.question)))
+    except FaqBotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,164 @@
+"""The one object front ends use: load once, ``ask(question, history) -> Answer``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from bot.answer import Answer, ExtractiveAnswerer, LLMAnswerer, abstain, screen_question
+from bot.config import MODEL_NAME, Settings
+from bot.errors import IndexMismatchError, InvalidQuestionError
+from bot.retrieval import CorpusIndex, HybridRetriever, Retrieval
+from bot.store import GenerationStore, Location, Manifest, open_location
+
+log = logging.getLogger(__name__)
+RELOAD_CHECK_SECONDS = 2.0
+
+Message = dict[str, str]
+
+
+def clean_question(question: object, max_chars: int) -> str:
+    if not isinstance(question, str):
+        raise InvalidQuestionError("The question must be text.")
+    text = question.strip()
+    if not text:
+        raise InvalidQuestionError("Please type a question about the CPT credential.")
+    if len(text) > max_chars:
+        raise InvalidQuestionError(
+            f"Your question is {len(text):,} characters long; the limit is {max_chars:,}. "
+            "Please shorten it to the part you want answered."
+        )
+    return text
+
+
+def clean_history(history: object, max_turns: int, max_chars: int) -> list[Message]:
+    """Keep the last ``max_turns`` well-formed turns; content may be Gradio's part lists."""
+    if not history:
+        return []
+    if not isinstance(history, Sequence) or isinstance(history, str):
+        raise InvalidQuestionError("History must be a list of {role, content} messages.")
+    turns: list[Message] = []
+    for turn in history:
+        role = turn.get("role") if isinstance(turn, dict) else None
+        if role not in ("user", "assistant"):
+            continue
+        content = _text_of(turn.get("content"))
+        if content:
+            turns.append({"role": role, "content": content[:max_chars]})
+    return turns[-max_turns:]
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content.strip()
+    if isinstance(content, dict):
+        return str(content.get("text") or "").strip()
+    if isinstance(content, list | tuple):
+        return " ".join(_text_of(part) for part in content).strip()
+    return ""
+
+
+class FaqChain:
+    """Retrieval + answering over the live index; reloads when ingest swaps a new one in."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embeddings: Embeddings,
+        location: Location | None = None,
+        chat_model: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.location = location or open_location(settings)
+        self.chat_model = chat_model
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self.manifest: Manifest | None = None
+        self.retriever: HybridRetriever | None = None
+        self.answerer: ExtractiveAnswerer | LLMAnswerer | None = None
+        self.reload(force=True)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, embeddings: Embeddings | None = None, chat_model: Any = None
+    ) -> FaqChain:
+        if embeddings is None:
+            from bot.embedding import MiniLMEmbeddings
+
+            embeddings = MiniLMEmbeddings()
+        if chat_model is None and settings.llm:
+            chat_model = _init_chat_model(settings.llm)
+        return cls(settings, embeddings, chat_model=chat_model)
+
+    def reload(self, force: bool = False) -> bool:
+        """Open the generation the manifest names, if it is not the one loaded."""
+        now = time.monotonic()
+        if not force and now - self._checked < RELOAD_CHECK_SECONDS:
+            return False
+        self._checked = now
+        manifest = self.location.read_manifest()
+        if manifest is not None and self.manifest is not None:
+            if manifest.generation == self.manifest.generation:
+                return False
+        with self._lock:
+            store, manifest = GenerationStore.open_live(self.location, self.embeddings)
+            model = getattr(self.embeddings, "name", MODEL_NAME)
+            if manifest.model != model and model == MODEL_NAME:
+                raise IndexMismatchError(manifest.model, model)
+            index = CorpusIndex.load(store)
+            extractive = ExtractiveAnswerer(index, self.settings.min_evidence)
+            self.retriever = HybridRetriever(index, self.embeddings, self.settings.top_k)
+            self.answerer = (
+                LLMAnswerer(self.chat_model, extractive) if self.chat_model else extractive
+            )
+            self.manifest = manifest
+            log.info("loaded index generation %s (%d chunks)", manifest.generation, manifest.chunks)
+        return True
+
+    @property
+    def chunk_count(self) -> int:
+        return self.manifest.chunks if self.manifest else 0
+
+    def retrieve(self, question: str, history: Sequence[Message] = ()) -> Retrieval:
+        assert self.retriever is not None
+        return self.retriever.retrieve(question, history)
+
+    def ask(self, question: object, history: object = ()) -> Answer:
+        text = clean_question(question, self.settings.max_question_chars)
+        turns = clean_history(
+            history, self.settings.max_history_turns, self.settings.max_question_chars
+        )
+        try:
+            self.reload()
+        except Exception as exc:  # a broken new index must not take down a serving bot
+            log.warning("index reload failed, still serving the loaded one: %s", exc)
+        refusal = screen_question(text)
+        if refusal:
+            return abstain(refusal)
+        assert self.answerer is not None
+        retrieval = self.retrieve(text, turns)
+        return self.answerer.answer(text, retrieval)
+
+    def as_runnable(self) -> Runnable[dict[str, Any], Answer]:
+        """``{"question": str, "history": [...]}`` → :class:`Answer`, for LangChain pipelines."""
+        return RunnableLambda(
+            lambda x: self.ask(x["question"], x.get("history", ())), name="faqbot"
+        )
+
+
+def _init_chat_model(spec: str) -> Any:
+    try:
+        from langchain.chat_models import init_chat_model
+
+        return init_chat_model(spec)
+    except Exception as exc:  # optional mode: the extractive answerer always works
+        log.warning("FAQBOT_LLM=%s could not be initialised (%s); using extractive answers",
+                    spec, exc)
+        return None
