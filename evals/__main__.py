@@ -1,0 +1,70 @@
+"""``python -m evals --dataset FILE [--report FILE] [--k 5] [--mode extractive|llm]``.
+
+Exit 0 when every threshold holds, 1 when one fails, 2 when the dataset is unusable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+from bot.errors import FaqBotError
+from evals.dataset import DatasetError, load_dataset
+from evals.runner import (
+    build_report, format_failures, format_table, load_thresholds, run_cases, write_report,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
+    parser.add_argument("--dataset", required=True, type=Path)
+    parser.add_argument("--report", type=Path)
+    parser.add_argument("--k", type=int, default=5, help="passages retrieved per question")
+    parser.add_argument("--mode", choices=("extractive", "llm"), default="extractive")
+    parser.add_argument("--thresholds", type=Path, default=None)
+    parser.add_argument("--quiet", action="store_true", help="do not list failing cases")
+    args = parser.parse_args(argv)
+    try:
+        cases = load_dataset(args.dataset)
+    except DatasetError as exc:
+        print(f"bad dataset: {exc}", file=sys.stderr)
+        return 2
+    settings = Settings.from_env().with_(top_k=max(args.k, 1))
+    if args.mode == "extractive":
+        settings = settings.with_(llm="")
+    elif not settings.llm:
+        print("--mode llm needs FAQBOT_LLM (e.g. openai:gpt-4o-mini)", file=sys.stderr)
+        return 2
+    thresholds = load_thresholds(args.thresholds) if args.thresholds else load_thresholds()
+    try:
+        from bot.chain import FaqChain
+
+        bot = FaqChain.from_settings(settings)
+        answers: list = []
+
+        class Recorder:
+            def ask(self, question: object, history: object = ()):  # type: ignore[no-untyped-def]
+                answer = bot.ask(question, history)
+                answers.append(answer)
+                return answer
+
+        outcomes = run_cases(Recorder(), cases, args.k)
+    except FaqBotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = build_report(str(args.dataset), outcomes, answers, thresholds, args.k)
+    print(format_table(report, thresholds))
+    if not args.quiet:
+        print()
+        print(format_failures(report))
+    if args.report:
+        write_report(report, args.report)
+        print(f"\nreport written to {args.report}")
+    print("\nPASSED" if report["passed"] else "\nFAILED: a metric is below its threshold")
+    return 0 if report["passed"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

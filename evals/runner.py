@@ -1,0 +1,134 @@
+"""Run a dataset through the app's chain, gate on thresholds, print and write the report."""
+
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from bot.answer import Answer
+from bot.errors import FaqBotError
+from evals.dataset import Case
+from evals.metrics import Outcome, compute_metrics
+
+THRESHOLDS = Path(__file__).with_name("thresholds.toml")
+
+
+class Asker(Protocol):
+    def ask(self, question: object, history: object = ()) -> Answer: ...
+
+
+def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, float]]:
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {"min": dict(raw.get("min", {})), "max": dict(raw.get("max", {}))}
+
+
+def run_cases(bot: Asker, cases: Sequence[Case], k: int = 5) -> list[Outcome]:
+    outcomes = []
+    for case in cases:
+        started = time.perf_counter()
+        try:
+            answer = bot.ask(case.question, case.history)
+        except FaqBotError as exc:  # a refused question counts as an abstention
+            answer = Answer(str(exc), [], True)
+        latency = (time.perf_counter() - started) * 1000
+        outcomes.append(
+            Outcome(
+                case, answer.text, answer.abstained, [c.quote for c in answer.citations],
+                [p.text for p in answer.passages[:k]], latency,
+            )
+        )
+    return outcomes
+
+
+def judge(metrics: dict[str, float], thresholds: dict[str, dict[str, float]]) -> dict[str, bool]:
+    verdict = {name: metrics[name] >= bound for name, bound in thresholds["min"].items()}
+    verdict.update({name: metrics[name] <= bound for name, bound in thresholds["max"].items()})
+    return verdict
+
+
+def build_report(
+    dataset: str, outcomes: Sequence[Outcome], answers: Sequence[Answer] | None,
+    thresholds: dict[str, dict[str, float]], k: int = 5,
+) -> dict[str, Any]:
+    metrics = compute_metrics(outcomes, k)
+    verdict = judge(metrics, thresholds)
+    results = []
+    for i, o in enumerate(outcomes):
+        answer = answers[i] if answers else None
+        results.append({
+            "id": o.case.id,
+            "question": o.case.question,
+            "answerable": o.case.answerable,
+            "answer": o.answer,
+            "abstained": o.abstained,
+            "citations": [
+                {"source": c.source, "section": c.section, "text": c.quote}
+                for c in (answer.citations if answer else [])
+            ],
+            "retrieved": [
+                {"source": p.source, "section": p.section, "text": p.text}
+                for p in (answer.passages[:k] if answer else [])
+            ],
+            "hit_rank": o.hit_rank(k),
+            "facts_ok": o.facts_ok if o.case.answerable else None,
+            "citation_ok": o.citation_ok if o.case.answerable else None,
+            "correct": o.correct,
+            "latency_ms": round(o.latency_ms, 2),
+        })
+    return {
+        "dataset": dataset,
+        "cases": len(outcomes),
+        "metrics": {k_: round(v, 4) for k_, v in metrics.items()},
+        "thresholds": {**thresholds["min"], **thresholds["max"]},
+        "passed": all(verdict.values()),
+        "results": results,
+    }
+
+
+def format_table(report: dict[str, Any], thresholds: dict[str, dict[str, float]]) -> str:
+    lines = [f"{report['dataset']}: {report['cases']} cases", "",
+             f"{'metric':<24}{'value':>9}{'threshold':>12}  result"]
+    verdict = judge(report["metrics"], thresholds)
+    for name, value in report["metrics"].items():
+        if name in thresholds["min"]:
+            bound, result = f">= {thresholds['min'][name]:.2f}", "pass" if verdict[name] else "FAIL"
+        elif name in thresholds["max"]:
+            bound, result = f"<= {thresholds['max'][name]:.2f}", "pass" if verdict[name] else "FAIL"
+        else:
+            bound, result = "", ""
+        lines.append(f"{name:<24}{value:>9.3f}{bound:>12}  {result}")
+    return "\n".join(lines)
+
+
+def format_failures(report: dict[str, Any], limit: int = 40) -> str:
+    failed = [r for r in report["results"] if not r["correct"] or r["hit_rank"] not in (1, None)
+              or (r["answerable"] and r["hit_rank"] is None)]
+    if not failed:
+        return "No failing cases."
+    out = [f"{len(failed)} failing or weak cases (showing up to {limit}):"]
+    for r in failed[:limit]:
+        why = []
+        if r["answerable"]:
+            if r["abstained"]:
+                why.append("abstained")
+            if r["facts_ok"] is False and not r["abstained"]:
+                why.append("facts missing")
+            if r["citation_ok"] is False and not r["abstained"]:
+                why.append("citation unsupported")
+            why.append(f"hit rank {r['hit_rank']}")
+        else:
+            why.append("answered an unanswerable question")
+        out.append(f"- {r['id']} ({', '.join(why)}): {r['question']}")
+        out.append(f"    answer: {r['answer'][:240]}")
+        for j, p in enumerate(r["retrieved"][:3], start=1):
+            out.append(f"    top{j}: [{p['section']}] {p['text'][:110]!r}")
+    return "\n".join(out)
+
+
+def write_report(report: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

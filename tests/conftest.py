@@ -1,0 +1,88 @@
+"""Shared fakes: a bag-of-words embedder (fast, deterministic, similar texts → similar
+vectors) and a chain over a temporary index built from the real corpus."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from bot.config import Settings
+from bot.retrieval import tokenize
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = ROOT / "corpus" / "cpt-credential-guide.txt"
+
+
+class HashingEmbeddings(Embeddings):
+    """Hashed bag of stemmed words, unit length. Stands in for MiniLM in unit tests."""
+
+    name = "fake-hashing"
+    dims = 384
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def _vector(self, text: str) -> list[float]:
+        vec = np.zeros(self.dims, dtype=np.float32)
+        for token in tokenize(text):
+            h = int(hashlib.md5(token.encode()).hexdigest(), 16)
+            vec[h % self.dims] += 1.0 if (h >> 12) % 2 else -1.0
+        norm = float(np.linalg.norm(vec))
+        if norm == 0:
+            vec[0] = 1.0
+            norm = 1.0
+        return (vec / norm).tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls += len(texts)
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)
+
+
+@pytest.fixture
+def fake_embeddings() -> HashingEmbeddings:
+    return HashingEmbeddings()
+
+
+@pytest.fixture
+def guide_text() -> str:
+    return GUIDE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(GUIDE, corpus / GUIDE.name)
+    return corpus
+
+
+@pytest.fixture
+def settings(tmp_path: Path, corpus_dir: Path) -> Settings:
+    return Settings(
+        corpus_dir=corpus_dir, index_dir=tmp_path / "index", data_dir=tmp_path / "data",
+        # Fake vectors are weaker evidence than MiniLM's: a lower bar keeps answers flowing.
+        min_evidence=0.2,
+    )
+
+
+@pytest.fixture
+def ingested(settings: Settings, fake_embeddings: HashingEmbeddings) -> Settings:
+    from bot.ingest import ingest
+
+    ingest(settings, fake_embeddings)
+    return settings
+
+
+@pytest.fixture
+def chain(ingested: Settings, fake_embeddings: HashingEmbeddings):  # type: ignore[no-untyped-def]
+    from bot.chain import FaqChain
+
+    return FaqChain(ingested, fake_embeddings)
