@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.chunking import LIST_ITEM, TABLE_ROW, TABLE_RULE, Chunk, Span
-from bot.retrieval import CorpusIndex, Retrieval, tokenize
+from bot.retrieval import Retrieval, ScoredSentence, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +38,78 @@ INJECTION = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 ENGLISH_HINTS = frozenset(
-    "the a an is are do does what how when where which who why can i my to of for in on and "
-    "with it be should will much long".split()
+    [
+        "the",
+        "a",
+        "an",
+        "is",
+        "are",
+        "do",
+        "does",
+        "what",
+        "how",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "can",
+        "i",
+        "my",
+        "to",
+        "of",
+        "for",
+        "in",
+        "on",
+        "and",
+        "with",
+        "it",
+        "be",
+        "should",
+        "will",
+        "much",
+        "long",
+    ]
 )
 FOREIGN_HINTS = frozenset(
-    "el la los las que cuánto cuanto cuesta es son para por cómo como qué dónde der die das "
-    "ist wie viel kostet und ich le les est combien coûte quel quelle pour une des".split()
+    [
+        "el",
+        "la",
+        "los",
+        "las",
+        "que",
+        "cuánto",
+        "cuanto",
+        "cuesta",
+        "es",
+        "son",
+        "para",
+        "por",
+        "cómo",
+        "como",
+        "qué",
+        "dónde",
+        "der",
+        "die",
+        "das",
+        "ist",
+        "wie",
+        "viel",
+        "kostet",
+        "und",
+        "ich",
+        "le",
+        "les",
+        "est",
+        "combien",
+        "coûte",
+        "quel",
+        "quelle",
+        "pour",
+        "une",
+        "des",
+    ]
 )
-MONEY_QUESTION = re.compile(r"\b(cost|price|fee|fees|pay for|afford|expensive|cheap|\$)", re.I)
-NUMBER_QUESTION = re.compile(r"\bhow (much|many|long)\b|\bwhat (score|percent)", re.I)
 
 
 @dataclass(frozen=True)
@@ -66,15 +129,6 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
     passages: list[Chunk] = field(default_factory=list)  # what retrieval ranked highest
-
-
-@dataclass(frozen=True)
-class Scored:
-    score: float
-    dense: float
-    chunk: Chunk
-    span: Span
-    rank: int
 
 
 def screen_question(question: str) -> str | None:
@@ -98,36 +152,12 @@ def abstain(text: str = ABSTAIN_TEXT, passages: Sequence[Chunk] = ()) -> Answer:
 class ExtractiveAnswerer:
     """Quote and condense the best sentences of the top passages."""
 
-    def __init__(self, index: CorpusIndex, min_evidence: float = 0.42) -> None:
-        self.index = index
+    def __init__(self, min_evidence: float = 0.42) -> None:
         self.min_evidence = min_evidence
-
-    def score_sentences(self, question: str, retrieval: Retrieval) -> list[Scored]:
-        q_tokens = set(retrieval.query_tokens)
-        wants_money = bool(MONEY_QUESTION.search(question))
-        wants_number = bool(NUMBER_QUESTION.search(question))
-        scored = []
-        for hit in retrieval.hits[:PASSAGES_CONSIDERED]:
-            section_parts = set(hit.chunk.section.split(" > "))
-            for row in self.index.sentence_rows.get(hit.chunk.id, []):
-                span = self.index.sentences[row].span
-                if _not_an_answer(span.text, section_parts):
-                    continue
-                dense = float(self.index.sentence_matrix[row] @ retrieval.query_vector)
-                s_tokens = set(tokenize(span.text))
-                overlap = len(q_tokens & s_tokens) / len(q_tokens) if q_tokens else 0.0
-                bonus = 0.0
-                if wants_money and "$" in span.text:
-                    bonus += 0.08
-                if wants_number and re.search(r"\d", span.text):
-                    bonus += 0.05
-                score = 0.65 * dense + 0.25 * overlap + 0.06 / hit.rank + bonus
-                scored.append(Scored(score, dense, hit.chunk, span, hit.rank))
-        return sorted(scored, key=lambda s: -s.score)
 
     def answer(self, question: str, retrieval: Retrieval) -> Answer:
         passages = [h.chunk for h in retrieval.hits]
-        scored = self.score_sentences(question, retrieval)
+        scored = retrieval.sentences
         if not scored or self._too_weak(scored[0], retrieval):
             return abstain(passages=passages)
         chosen = self._select(scored)
@@ -135,19 +165,26 @@ class ExtractiveAnswerer:
         for n, item in enumerate(chosen, start=1):
             parts.append(f"{render_span(item.span.text, item.chunk)} [{n}]")
             citations.append(
-                Citation(n, item.chunk.source, item.chunk.section, item.span.text,
-                         item.span.start, item.span.end, item.chunk.text)
+                Citation(
+                    n,
+                    item.chunk.source,
+                    item.chunk.section,
+                    item.span.text,
+                    item.span.start,
+                    item.span.end,
+                    item.chunk.text,
+                )
             )
         return Answer(" ".join(parts), citations, False, passages)
 
-    def _too_weak(self, best: Scored, retrieval: Retrieval) -> bool:
+    def _too_weak(self, best: ScoredSentence, retrieval: Retrieval) -> bool:
         tokens = retrieval.query_tokens
         unknown = len(retrieval.unknown_terms) / len(tokens) if tokens else 1.0
         # Question words the guide never uses are a strong sign it does not cover the topic.
         threshold = self.min_evidence + 0.12 * unknown
         return best.score < threshold
 
-    def _select(self, scored: list[Scored]) -> list[Scored]:
+    def _select(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
         best = scored[0]
         chosen = [best]
         words = _words(best.span.text)
@@ -168,16 +205,6 @@ class ExtractiveAnswerer:
 
 def _words(text: str) -> int:
     return len(text.split())
-
-
-def _not_an_answer(text: str, section_parts: set[str]) -> bool:
-    stripped = text.strip()
-    return (
-        stripped.endswith("?")
-        or stripped in section_parts
-        or TABLE_RULE.match(stripped) is not None
-        or (len(stripped.split()) < 4 and not re.search(r"\d", stripped))
-    )
 
 
 def render_span(text: str, chunk: Chunk) -> str:
@@ -226,8 +253,9 @@ class LLMAnswerer:
         if extractive.abstained:
             return extractive  # weak evidence: never let a model improvise an answer
         hits = retrieval.hits[:PASSAGES_CONSIDERED]
-        numbered = "\n\n".join(f"[{i}] ({h.chunk.section}) {h.chunk.text}"
-                               for i, h in enumerate(hits, start=1))
+        numbered = "\n\n".join(
+            f"[{i}] ({h.chunk.section}) {h.chunk.text}" for i, h in enumerate(hits, start=1)
+        )
         try:
             reply = self.chat_model.invoke(LLM_PROMPT.format(passages=numbered, question=question))
             text = str(getattr(reply, "content", reply)).strip()
@@ -240,14 +268,15 @@ class LLMAnswerer:
         if not cited or any(n < 1 or n > len(hits) for n in cited):
             log.warning("LLM answer had no valid [n] citation; using the extractive answer")
             return extractive
-        scored = self.fallback.score_sentences(question, retrieval)
+        scored = retrieval.sentences
         citations = []
         for n in sorted(set(cited)):
             chunk = hits[n - 1].chunk
             best = next((s for s in scored if s.chunk.id == chunk.id), None)
             span = best.span if best else Span(chunk.start, chunk.end, chunk.text)
             citations.append(
-                Citation(n, chunk.source, chunk.section, span.text, span.start, span.end, chunk.text)
+                Citation(
+                    n, chunk.source, chunk.section, span.text, span.start, span.end, chunk.text
+                )
             )
         return Answer(text, citations, False, extractive.passages)
-

@@ -12,6 +12,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer import Answer, ExtractiveAnswerer, LLMAnswerer, abstain, screen_question
+from bot.chunking import CHUNKER_VERSION
 from bot.config import MODEL_NAME, Settings
 from bot.errors import IndexMismatchError, InvalidQuestionError
 from bot.retrieval import CorpusIndex, HybridRetriever, Retrieval
@@ -111,9 +112,13 @@ class FaqChain:
             store, manifest = GenerationStore.open_live(self.location, self.embeddings)
             model = getattr(self.embeddings, "name", MODEL_NAME)
             if manifest.model != model and model == MODEL_NAME:
-                raise IndexMismatchError(manifest.model, model)
-            index = CorpusIndex.load(store)
-            extractive = ExtractiveAnswerer(index, self.settings.min_evidence)
+                raise IndexMismatchError(f"embedding model {manifest.model!r}", model)
+            if manifest.extra.get("chunker") != CHUNKER_VERSION:
+                raise IndexMismatchError(
+                    f"chunker version {manifest.extra.get('chunker')}", f"{CHUNKER_VERSION}"
+                )
+            index = CorpusIndex.load(store, self.embeddings)
+            extractive = ExtractiveAnswerer(self.settings.min_evidence)
             self.retriever = HybridRetriever(index, self.embeddings, self.settings.top_k)
             self.answerer = (
                 LLMAnswerer(self.chat_model, extractive) if self.chat_model else extractive
@@ -159,6 +164,7 @@ def _init_chat_model(spec: str) -> Any:
 
         return init_chat_model(spec)
     except Exception as exc:  # optional mode: the extractive answerer always works
-        log.warning("FAQBOT_LLM=%s could not be initialised (%s); using extractive answers",
-                    spec, exc)
+        log.warning(
+            "FAQBOT_LLM=%s could not be initialised (%s); using extractive answers", spec, exc
+        )
         return None

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Bump when chunking changes, so ingest knows an index built by older code is stale.
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+\S")
 NUMBERED = re.compile(r"^\s*\d+[.)]\s+")
@@ -104,6 +104,13 @@ def split_sentences(chunk: Chunk) -> list[Span]:
             piece_start = match.end()
         spans.append(_span(line, line_start, piece_start, len(line)))
     return [s for s in spans if s.text]
+
+
+def sentence_embed_text(chunk: Chunk, span: Span) -> str:
+    """A sentence is embedded under its section title: "Cover the full credential..." alone
+    does not say it is about funding."""
+    title = chunk.section.rsplit(" > ", 1)[-1]
+    return f"{title}: {span.text}" if title and title != span.text else span.text
 
 
 def _span(line: str, line_start: int, start: int, end: int) -> Span:
@@ -240,8 +247,14 @@ def _pack(
         has_question = any(u.kind == "question" for u in group)
         kind = "questions" if answerless and has_question else "text"
         yield Chunk(
-            chunk_id(source, start, end, body), source, section, start, end, body,
-            "\n".join(context), kind,
+            chunk_id(source, start, end, body),
+            source,
+            section,
+            start,
+            end,
+            body,
+            "\n".join(context),
+            kind,
         )
 
     size = 0

@@ -49,7 +49,7 @@ class Settings:
     data_dir: Path = Path(".faqbot/data")
     chroma_url: str = ""  # empty: embedded PersistentClient under index_dir
     collection: str = "cpt-faq"
-    chunk_chars: int = 700
+    chunk_chars: int = 1000
     top_k: int = 5
     # Below this best-sentence score the bot says the guide does not cover the question.
     min_evidence: float = 0.42

@@ -62,12 +62,20 @@ class MiniLMEmbeddings(Embeddings):
         except Exception as exc:  # any failure here means the package is broken or missing
             raise ModelLoadError(exc) from exc
 
+    def known_words(self) -> frozenset[str]:
+        """Whole words of the model's vocabulary: a real word is not treated as a typo."""
+        vocab = self.model.tokenizer.get_vocab()
+        return frozenset(w for w in vocab if w.isalpha() and not w.startswith("##"))
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
         vectors = self.model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         return [list(map(float, v)) for v in vectors]
 

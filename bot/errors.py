@@ -43,8 +43,8 @@ class IndexMissingError(FaqBotError):
 class IndexMismatchError(FaqBotError):
     def __init__(self, built_with: str, running_with: str) -> None:
         super().__init__(
-            f"The index was built with embedding model {built_with!r} but the bot is running "
-            f"{running_with!r}. Run `make ingest` to rebuild it."
+            f"The index was built with {built_with} but this bot needs {running_with}. "
+            "Run `make ingest` to rebuild it."
         )
 
 

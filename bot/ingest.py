@@ -19,7 +19,13 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from bot.chunking import CHUNKER_VERSION, Chunk, chunk_document, split_sentences
+from bot.chunking import (
+    CHUNKER_VERSION,
+    Chunk,
+    chunk_document,
+    sentence_embed_text,
+    split_sentences,
+)
 from bot.config import MODEL_NAME, Settings
 from bot.errors import CorpusError, EmptyCorpusError, FaqBotError, IngestLockedError
 from bot.store import GenerationStore, Location, Manifest, StoredSentence, open_location
@@ -56,7 +62,8 @@ def read_corpus(corpus_dir: Path) -> dict[str, str]:
     if not corpus_dir.is_dir():
         raise EmptyCorpusError(corpus_dir)
     paths = sorted(
-        p for p in corpus_dir.rglob("*")
+        p
+        for p in corpus_dir.rglob("*")
         if p.suffix.lower() in CORPUS_SUFFIXES and not p.name.startswith(".")
     )
     texts: dict[str, str] = {}
@@ -137,29 +144,44 @@ def ingest(
         live = location.read_manifest()
         if not force and live is not None and is_current(live, hashes, settings):
             return IngestResult(
-                False, len(texts), live.chunks, live.sentences, 0,
-                time.perf_counter() - started, live.generation,
+                False,
+                len(texts),
+                live.chunks,
+                live.sentences,
+                0,
+                time.perf_counter() - started,
+                live.generation,
             )
         if embeddings is None:
             from bot.embedding import MiniLMEmbeddings
 
             embeddings = MiniLMEmbeddings()
         chunks = chunk_corpus(texts, settings.chunk_chars)
-        sentences = [StoredSentence(c.id, s) for c in chunks for s in split_sentences(c)]
+        sentences = [
+            StoredSentence(c.id, s, sentence_embed_text(c, s))
+            for c in chunks
+            for s in split_sentences(c)
+        ]
         reuse_chunks, reuse_sentences = _reusable_vectors(location, live, embeddings)
         generation = f"g{time.time_ns():x}"
         store = GenerationStore(location, generation, embeddings)
-        texts_needed = [c.embed_text for c in chunks] + [s.span.text for s in sentences]
+        texts_needed = [c.embed_text for c in chunks] + [s.embed_text for s in sentences]
         known = {**reuse_sentences, **reuse_chunks}
         fresh = _embed_missing(embeddings, texts_needed, known, progress)
         vectors = {**known, **fresh}
         store.add_chunks(chunks, [vectors[c.embed_text] for c in chunks])
-        store.add_sentences(sentences, [vectors[s.span.text] for s in sentences])
+        store.add_sentences(sentences, [vectors[s.embed_text] for s in sentences])
         seconds = time.perf_counter() - started
         manifest = Manifest(
-            generation=generation, model=MODEL_NAME, chunk_chars=settings.chunk_chars,
-            files=hashes, chunks=len(chunks), sentences=len(sentences), created=time.time(),
-            seconds=round(seconds, 3), extra={"chunker": CHUNKER_VERSION},
+            generation=generation,
+            model=MODEL_NAME,
+            chunk_chars=settings.chunk_chars,
+            files=hashes,
+            chunks=len(chunks),
+            sentences=len(sentences),
+            created=time.time(),
+            seconds=round(seconds, 3),
+            extra={"chunker": CHUNKER_VERSION},
         )
         location.write_manifest(manifest)  # the swap: readers now open the new generation
         # Keep the previous generation: a server that has not reloaded yet still reads it.

@@ -21,27 +21,175 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from bot.chunking import Chunk
+from bot.chunking import TABLE_RULE, Chunk, Span
 from bot.store import GenerationStore, StoredSentence
 
 RRF_K = 60
 CANDIDATES = 20
+RERANK_FUSION_WEIGHT = 0.5
+SENTENCE_DENSE = 0.65  # sentence score = meaning similarity ...
+SENTENCE_LEXICAL = 0.25  # ... plus the idf-weighted share of question words it contains
+CENTER = False
+RELATED_WORD_MIN = 0.66  # "salary"~"wage" 0.72, "test"~"exam" 0.67; "refund"~"reimburse" 0.61  # how much the fused rank counts next to the best sentence
 # Weight of each ranked list in the fusion; measured on evals/datasets/dev.jsonl.
 WEIGHTS = {"bm25": 1.0, "dense": 1.0, "sentence": 1.0}
 FOLLOW_UP_WEIGHT = 0.35  # share of the earlier question in a follow-up's query vector
 
 STOPWORDS = frozenset(
-    """a about above after again all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers him his how i if in into is it its itself just me more
-    most my no nor not now of off on once only or other our ours out over own same she should so
-    some such than that the their theirs them then there these they this those through to too
-    under until up very was we were what when where which while who whom why will with would
-    you your yours yourself get got tell know want need please much many long""".split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "get",
+        "got",
+        "tell",
+        "know",
+        "want",
+        "need",
+        "please",
+        "much",
+        "many",
+        "long",
+    ]
 )
-ANAPHORA = frozenset("it its that this they them those these one ones there he she".split())
+ANAPHORA = frozenset(
+    [
+        "it",
+        "its",
+        "that",
+        "this",
+        "they",
+        "them",
+        "those",
+        "these",
+        "one",
+        "ones",
+        "there",
+        "he",
+        "she",
+    ]
+)
 CONNECTIVES = ("and ", "what about", "how about", "also", "so ", "then ", "but ", "or ")
 TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+MONEY_QUESTION = re.compile(r"\b(cost|price|fee|fees|pay for|afford|expensive|cheap)\b|\$", re.I)
+NUMBER_QUESTION = re.compile(r"\bhow (much|many|long)\b|\bwhat (score|percent)", re.I)
 
 
 def stem(word: str) -> str:
@@ -52,9 +200,13 @@ def stem(word: str) -> str:
     return word
 
 
+def words(text: str) -> list[str]:
+    """Content words as written (lower case, no stop words)."""
+    return [w for w in TOKEN.findall(text.lower().replace("’", "'")) if w not in STOPWORDS]
+
+
 def tokenize(text: str) -> list[str]:
-    words = TOKEN.findall(text.lower().replace("’", "'"))
-    return [stem(w) for w in words if w not in STOPWORDS]
+    return [stem(w) for w in words(text)]
 
 
 @dataclass(frozen=True)
@@ -64,15 +216,25 @@ class Hit:
     rank: int
 
 
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A candidate answer sentence, scored against the question."""
+
+    score: float
+    dense: float
+    chunk: Chunk
+    span: Span
+
+
 @dataclass
 class Retrieval:
-    """What retrieval found, with what the answer step needs to pick sentences."""
+    """What retrieval found, with the scored sentences the answer step picks from."""
 
     query: str
     hits: list[Hit]
-    query_vector: np.ndarray
     query_tokens: list[str]
     unknown_terms: list[str] = field(default_factory=list)
+    sentences: list[ScoredSentence] = field(default_factory=list)
 
 
 class CorpusIndex:
@@ -98,22 +260,62 @@ class CorpusIndex:
         tokens = [tokenize(self.chunks[cid].embed_text) for cid in self.order]
         self.bm25 = BM25Okapi(tokens) if tokens else None
         self.vocabulary = frozenset(t for doc in tokens for t in doc)
+        self.sentence_tokens = [frozenset(tokenize(s.span.text)) for s in self.sentences]
+        self.term_words: list[str] = []
+        self.term_matrix = np.zeros((0, 1), dtype=np.float32)
+        self._embeddings: Embeddings | None = None
+        self.known_words: frozenset[str] = frozenset()
+
+    def idf(self, token: str) -> float:
+        if self.bm25 is None:
+            return 1.0
+        return max(float(self.bm25.idf.get(token, self.bm25.average_idf)), 0.05)
 
     @classmethod
-    def load(cls, store: GenerationStore) -> CorpusIndex:
+    def load(cls, store: GenerationStore, embeddings: Embeddings | None = None) -> CorpusIndex:
         sentences, matrix = store.all_sentences()
-        return cls(store, store.all_chunks(), sentences, matrix)
+        index = cls(store, store.all_chunks(), sentences, matrix)
+        if embeddings is not None:
+            index.learn_related_words(embeddings)
+        return index
 
-    def correct(self, tokens: list[str]) -> tuple[list[str], list[str]]:
-        """Map misspelt query words to the closest corpus word; report words still unknown."""
+    def learn_related_words(self, embeddings: Embeddings) -> None:
+        """Embed the corpus's own words once, so a question word the guide never uses
+        ("salary", "test") can be matched to the one it does use ("wage", "exam")."""
+        surface = sorted({w for c in self.chunks.values() for w in words(c.text) if len(w) > 2})
+        self.term_words = surface
+        self.term_matrix = np.asarray(embeddings.embed_documents(surface), dtype=np.float32)
+        self._embeddings = embeddings
+        known = getattr(embeddings, "known_words", None)
+        self.known_words = known() if known else frozenset()
+
+    def related_word(self, word: str) -> str | None:
+        if not len(self.term_words) or self._embeddings is None:
+            return None
+        vector = np.asarray(self._embeddings.embed_query(word), dtype=np.float32)
+        sims = self.term_matrix @ vector
+        best = int(np.argmax(sims))
+        return self.term_words[best] if sims[best] >= RELATED_WORD_MIN else None
+
+    def correct(self, question_words: list[str]) -> tuple[list[str], list[str]]:
+        """Stem the question's words, mapping ones the corpus never uses to a misspelling's
+        fix or a related corpus word; return (tokens, tokens still unknown)."""
         fixed, unknown = [], []
-        for token in tokens:
+        for word in question_words:
+            token = stem(word)
             if token in self.vocabulary or token.isdigit():
                 fixed.append(token)
                 continue
-            close = difflib.get_close_matches(token, self.vocabulary, n=1, cutoff=0.8)
-            if close and len(token) >= 4:
+            # A real English word is no typo: "score" must not become "scope", or questions
+            # the guide does not cover would look covered. "saftey" may become "safety".
+            cutoff = 0.9 if word in self.known_words else 0.75
+            close = difflib.get_close_matches(token, self.vocabulary, n=1, cutoff=cutoff)
+            close = close if len(token) >= 4 else []
+            related = None if close else self.related_word(word)
+            if close:
                 fixed.append(close[0])
+            elif related is not None:
+                fixed.append(stem(related))
             else:
                 fixed.append(token)
                 unknown.append(token)
@@ -142,11 +344,25 @@ def is_follow_up(question: str) -> bool:
     return len(tokenize(question)) <= 1
 
 
+def is_answer_candidate(text: str, section_titles: set[str]) -> bool:
+    """Headings, bare questions and table rules quote nothing useful."""
+    stripped = text.strip()
+    return not (
+        stripped.endswith("?")
+        or stripped in section_titles
+        or TABLE_RULE.match(stripped) is not None
+        or (len(stripped.split()) < 4 and not re.search(r"\d", stripped))
+    )
+
+
 class HybridRetriever:
     """Ranks chunks for a question (and its chat history) by fused BM25 + dense evidence."""
 
     def __init__(
-        self, index: CorpusIndex, embeddings: Embeddings, k: int = 5,
+        self,
+        index: CorpusIndex,
+        embeddings: Embeddings,
+        k: int = 5,
         weights: dict[str, float] | None = None,
     ) -> None:
         self.index = index
@@ -160,25 +376,83 @@ class HybridRetriever:
         k = k or self.k
         question, topic = resolve_query(question, history)
         vector = self._vector(question)
-        tokens, unknown = self.index.correct(tokenize(question))
+        tokens, unknown = self.index.correct(words(question))
         bm25_tokens = list(tokens)
         if topic:
             vector = vector * (1 - FOLLOW_UP_WEIGHT) + self._vector(topic) * FOLLOW_UP_WEIGHT
             vector /= np.linalg.norm(vector) or 1.0
-            bm25_tokens += self.index.correct(tokenize(topic))[0]
-        ranked = self._fuse(
+            bm25_tokens += self.index.correct(words(topic))[0]
+        if CENTER and self.index.sentences:
+            mu = self.index.sentence_matrix.mean(axis=0)
+            m = self.index.sentence_matrix - mu
+            m = m / np.linalg.norm(m, axis=1, keepdims=True)
+            qv = vector - mu
+            sims = m @ (qv / np.linalg.norm(qv))
+        else:
+            sims = self.index.sentence_matrix @ vector if self.index.sentences else np.zeros(0)
+        fused = self._fuse(
             {
                 "bm25": self._bm25(bm25_tokens),
                 "dense": [cid for cid, _ in self.index.store.search(vector.tolist(), CANDIDATES)],
-                "sentence": self._sentence_ranking(vector),
+                "sentence": self._sentence_ranking(sims),
             }
-        )
+        )[:CANDIDATES]
+        sentences = self._score_sentences([cid for cid, _ in fused], sims, question, tokens)
+        ranked = self._rerank(fused, sentences)
         hits = [
             Hit(self.index.chunks[cid], score, rank)
             for rank, (cid, score) in enumerate(ranked[:k], start=1)
         ]
+        top = {h.chunk.id for h in hits}
         query = f"{topic} {question}".strip() if topic else question
-        return Retrieval(query, hits, vector, tokens, unknown)
+        return Retrieval(query, hits, tokens, unknown, [x for x in sentences if x.chunk.id in top])
+
+    def _score_sentences(
+        self, chunk_ids: list[str], sims: np.ndarray, question: str, tokens: list[str]
+    ) -> list[ScoredSentence]:
+        """Score every sentence of the candidate chunks: meaning, shared rare words, and
+        whether it has the kind of answer asked for (an amount, a number)."""
+        q_tokens = set(tokens)
+        q_weight = sum(self.index.idf(t) for t in q_tokens) or 1.0
+        wants_money = bool(MONEY_QUESTION.search(question))
+        wants_number = bool(NUMBER_QUESTION.search(question))
+        scored = []
+        for cid in chunk_ids:
+            chunk = self.index.chunks[cid]
+            titles = set(chunk.section.split(" > "))
+            for row in self.index.sentence_rows.get(cid, []):
+                span = self.index.sentences[row].span
+                if not is_answer_candidate(span.text, titles):
+                    continue
+                shared = q_tokens & self.index.sentence_tokens[row]
+                overlap = sum(self.index.idf(t) for t in shared) / q_weight
+                bonus = 0.0
+                if wants_money and "$" in span.text:
+                    bonus += 0.08
+                if wants_number and re.search(r"\d", span.text):
+                    bonus += 0.05
+                dense = float(sims[row])
+                scored.append(
+                    ScoredSentence(
+                        SENTENCE_DENSE * dense + SENTENCE_LEXICAL * overlap + bonus,
+                        dense, chunk, span,
+                    )
+                )
+        return sorted(scored, key=lambda x: -x.score)
+
+    @staticmethod
+    def _rerank(
+        fused: list[tuple[str, float]], sentences: list[ScoredSentence]
+    ) -> list[tuple[str, float]]:
+        """Order candidates by their best sentence, nudged by the fused rank."""
+        best: dict[str, float] = {}
+        for item in sentences:
+            best.setdefault(item.chunk.id, item.score)
+        top = fused[0][1] if fused else 1.0
+        scored = [
+            (cid, best.get(cid, 0.0) + RERANK_FUSION_WEIGHT * score / top) for cid, score in fused
+        ]
+        return sorted(scored, key=lambda item: -item[1])
 
     def _vector(self, text: str) -> np.ndarray:
         return np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
@@ -190,10 +464,7 @@ class HybridRetriever:
         best = np.argsort(-scores)[:CANDIDATES]
         return [self.index.order[i] for i in best if scores[i] > 0]
 
-    def _sentence_ranking(self, vector: np.ndarray) -> list[str]:
-        if not self.index.sentences:
-            return []
-        sims = self.index.sentence_matrix @ vector
+    def _sentence_ranking(self, sims: np.ndarray) -> list[str]:
         ranked: list[str] = []
         for row in np.argsort(-sims):
             cid = self.index.sentences[row].chunk_id
@@ -230,8 +501,11 @@ class FaqRetriever(BaseRetriever):
                 page_content=hit.chunk.text,
                 id=hit.chunk.id,
                 metadata={
-                    "source": hit.chunk.source, "section": hit.chunk.section,
-                    "start": hit.chunk.start, "end": hit.chunk.end, "score": hit.score,
+                    "source": hit.chunk.source,
+                    "section": hit.chunk.section,
+                    "start": hit.chunk.start,
+                    "end": hit.chunk.end,
+                    "score": hit.score,
                     "rank": hit.rank,
                 },
             )

@@ -59,6 +59,7 @@ class Manifest:
 class StoredSentence:
     chunk_id: str
     span: Span
+    embed_text: str  # what was embedded: the sentence under its section title
 
 
 class Location(Protocol):
@@ -193,15 +194,21 @@ class GenerationStore:
         # default model (a download) can never run; we always pass our vectors.
         self.chunks = Chroma(
             collection_name=location.collection_name(generation, "chunks"),
-            embedding_function=embeddings, client=client, collection_metadata=COSINE,
+            embedding_function=embeddings,
+            client=client,
+            collection_metadata=COSINE,
         )
         self.sentences = Chroma(
             collection_name=location.collection_name(generation, "sentences"),
-            embedding_function=embeddings, client=client, collection_metadata=COSINE,
+            embedding_function=embeddings,
+            client=client,
+            collection_metadata=COSINE,
         )
 
     @classmethod
-    def open_live(cls, location: Location, embeddings: Embeddings) -> tuple[GenerationStore, Manifest]:
+    def open_live(
+        cls, location: Location, embeddings: Embeddings
+    ) -> tuple[GenerationStore, Manifest]:
         manifest = location.read_manifest()
         if manifest is None:
             raise IndexMissingError(location.description)
@@ -226,9 +233,14 @@ class GenerationStore:
             self.sentences._collection.upsert(
                 ids=[f"{s.chunk_id}:{s.span.start}" for s in batch],
                 embeddings=[list(v) for v in vectors[i : i + ADD_BATCH]],
-                documents=[s.span.text for s in batch],
+                documents=[s.embed_text for s in batch],
                 metadatas=[
-                    {"chunk_id": s.chunk_id, "start": s.span.start, "end": s.span.end}
+                    {
+                        "chunk_id": s.chunk_id,
+                        "start": s.span.start,
+                        "end": s.span.end,
+                        "text": s.span.text,
+                    }
                     for s in batch
                 ],
             )
@@ -249,7 +261,7 @@ class GenerationStore:
 
         got = self.sentences._collection.get(include=["documents", "metadatas", "embeddings"])
         sentences = [
-            StoredSentence(m["chunk_id"], Span(int(m["start"]), int(m["end"]), doc))
+            StoredSentence(m["chunk_id"], Span(int(m["start"]), int(m["end"]), m["text"]), doc)
             for doc, m in zip(got["documents"], got["metadatas"])
         ]
         matrix = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(sentences), -1)
@@ -271,15 +283,24 @@ class GenerationStore:
 
 def _chunk_meta(chunk: Chunk) -> dict[str, Any]:
     return {
-        "source": chunk.source, "section": chunk.section, "start": chunk.start,
-        "end": chunk.end, "text": chunk.text, "context": chunk.context, "kind": chunk.kind,
+        "source": chunk.source,
+        "section": chunk.section,
+        "start": chunk.start,
+        "end": chunk.end,
+        "text": chunk.text,
+        "context": chunk.context,
+        "kind": chunk.kind,
     }
 
 
 def _chunk_from_meta(chunk_id: str, meta: Any) -> Chunk:
     return Chunk(
-        chunk_id, str(meta["source"]), str(meta["section"]), int(meta["start"]),
-        int(meta["end"]), str(meta["text"]), str(meta.get("context") or ""),
+        chunk_id,
+        str(meta["source"]),
+        str(meta["section"]),
+        int(meta["start"]),
+        int(meta["end"]),
+        str(meta["text"]),
+        str(meta.get("context") or ""),
         str(meta.get("kind") or "text"),
     )
-

@@ -13,7 +13,12 @@ from bot.config import Settings
 from bot.errors import FaqBotError
 from evals.dataset import DatasetError, load_dataset
 from evals.runner import (
-    build_report, format_failures, format_table, load_thresholds, run_cases, write_report,
+    build_report,
+    format_failures,
+    format_table,
+    load_thresholds,
+    run_cases,
+    write_report,
 )
 
 

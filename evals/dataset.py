@@ -44,7 +44,9 @@ def load_dataset(path: Path | str) -> list[Case]:
             raise DatasetError(path, number, f"invalid JSON ({exc.msg})") from None
         case = _case(raw, lambda problem, n=number: DatasetError(path, n, problem))
         if case.id in seen:
-            raise DatasetError(path, number, f"duplicate id {case.id!r} (first on line {seen[case.id]})")
+            raise DatasetError(
+                path, number, f"duplicate id {case.id!r} (first on line {seen[case.id]})"
+            )
         seen[case.id] = number
         cases.append(case)
     if not cases:
@@ -64,8 +66,10 @@ def _case(raw: Any, error: Any) -> Case:
         raise error("empty id")
     history = raw.get("history") or []
     if not isinstance(history, list) or not all(
-        isinstance(t, dict) and t.get("role") in ("user", "assistant")
-        and isinstance(t.get("content"), str) for t in history
+        isinstance(t, dict)
+        and t.get("role") in ("user", "assistant")
+        and isinstance(t.get("content"), str)
+        for t in history
     ):
         raise error("history must be a list of {role: user|assistant, content: str}")
     facts = raw.get("expected_facts") or []

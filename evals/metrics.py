@@ -11,8 +11,16 @@ from dataclasses import dataclass
 from evals.dataset import Case
 
 DASHES = dict.fromkeys([*range(0x2010, 0x2016), 0x2212], "-")
-QUOTES = {0x2018: "'", 0x2019: "'", 0x201A: "'", 0x201B: "'",
-          0x201C: '"', 0x201D: '"', 0x201E: '"', 0x201F: '"'}
+QUOTES = {
+    0x2018: "'",
+    0x2019: "'",
+    0x201A: "'",
+    0x201B: "'",
+    0x201C: '"',
+    0x201D: '"',
+    0x201E: '"',
+    0x201F: '"',
+}
 MARKUP = re.compile(r"[#*|`]")
 CITATION_MARK = re.compile(r"\[\d+\]")
 

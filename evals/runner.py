@@ -37,8 +37,12 @@ def run_cases(bot: Asker, cases: Sequence[Case], k: int = 5) -> list[Outcome]:
         latency = (time.perf_counter() - started) * 1000
         outcomes.append(
             Outcome(
-                case, answer.text, answer.abstained, [c.quote for c in answer.citations],
-                [p.text for p in answer.passages[:k]], latency,
+                case,
+                answer.text,
+                answer.abstained,
+                [c.quote for c in answer.citations],
+                [p.text for p in answer.passages[:k]],
+                latency,
             )
         )
     return outcomes
@@ -51,34 +55,39 @@ def judge(metrics: dict[str, float], thresholds: dict[str, dict[str, float]]) ->
 
 
 def build_report(
-    dataset: str, outcomes: Sequence[Outcome], answers: Sequence[Answer] | None,
-    thresholds: dict[str, dict[str, float]], k: int = 5,
+    dataset: str,
+    outcomes: Sequence[Outcome],
+    answers: Sequence[Answer] | None,
+    thresholds: dict[str, dict[str, float]],
+    k: int = 5,
 ) -> dict[str, Any]:
     metrics = compute_metrics(outcomes, k)
     verdict = judge(metrics, thresholds)
     results = []
     for i, o in enumerate(outcomes):
         answer = answers[i] if answers else None
-        results.append({
-            "id": o.case.id,
-            "question": o.case.question,
-            "answerable": o.case.answerable,
-            "answer": o.answer,
-            "abstained": o.abstained,
-            "citations": [
-                {"source": c.source, "section": c.section, "text": c.quote}
-                for c in (answer.citations if answer else [])
-            ],
-            "retrieved": [
-                {"source": p.source, "section": p.section, "text": p.text}
-                for p in (answer.passages[:k] if answer else [])
-            ],
-            "hit_rank": o.hit_rank(k),
-            "facts_ok": o.facts_ok if o.case.answerable else None,
-            "citation_ok": o.citation_ok if o.case.answerable else None,
-            "correct": o.correct,
-            "latency_ms": round(o.latency_ms, 2),
-        })
+        results.append(
+            {
+                "id": o.case.id,
+                "question": o.case.question,
+                "answerable": o.case.answerable,
+                "answer": o.answer,
+                "abstained": o.abstained,
+                "citations": [
+                    {"source": c.source, "section": c.section, "text": c.quote}
+                    for c in (answer.citations if answer else [])
+                ],
+                "retrieved": [
+                    {"source": p.source, "section": p.section, "text": p.text}
+                    for p in (answer.passages[:k] if answer else [])
+                ],
+                "hit_rank": o.hit_rank(k),
+                "facts_ok": o.facts_ok if o.case.answerable else None,
+                "citation_ok": o.citation_ok if o.case.answerable else None,
+                "correct": o.correct,
+                "latency_ms": round(o.latency_ms, 2),
+            }
+        )
     return {
         "dataset": dataset,
         "cases": len(outcomes),
@@ -90,8 +99,11 @@ def build_report(
 
 
 def format_table(report: dict[str, Any], thresholds: dict[str, dict[str, float]]) -> str:
-    lines = [f"{report['dataset']}: {report['cases']} cases", "",
-             f"{'metric':<24}{'value':>9}{'threshold':>12}  result"]
+    lines = [
+        f"{report['dataset']}: {report['cases']} cases",
+        "",
+        f"{'metric':<24}{'value':>9}{'threshold':>12}  result",
+    ]
     verdict = judge(report["metrics"], thresholds)
     for name, value in report["metrics"].items():
         if name in thresholds["min"]:
@@ -105,8 +117,13 @@ def format_table(report: dict[str, Any], thresholds: dict[str, dict[str, float]]
 
 
 def format_failures(report: dict[str, Any], limit: int = 40) -> str:
-    failed = [r for r in report["results"] if not r["correct"] or r["hit_rank"] not in (1, None)
-              or (r["answerable"] and r["hit_rank"] is None)]
+    failed = [
+        r
+        for r in report["results"]
+        if not r["correct"]
+        or r["hit_rank"] not in (1, None)
+        or (r["answerable"] and r["hit_rank"] is None)
+    ]
     if not failed:
         return "No failing cases."
     out = [f"{len(failed)} failing or weak cases (showing up to {limit}):"]

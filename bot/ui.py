@@ -1,0 +1,429 @@
+"""The Gradio chat: ``build_app(chain, settings) -> gr.Blocks`` and ``page_options(settings)``.
+
+Every chat message is HTML built here by pure functions that escape each piece of text:
+questions, answers, quotes and passages alike (the corpus is edited by hand, so it is
+untrusted too). The Chatbot shows it with ``render_markdown=False``, so markdown images and
+links stay literal text, and Gradio's own sanitizer stays on as a second fence. The page
+loads nothing from other hosts: system fonts, no analytics, no share buttons.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import string
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+
+from bot.answer import Answer, Citation
+from bot.config import Settings
+from bot.errors import FaqBotError
+from bot.feedback import FeedbackLog, make_record, vote_of
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = (
+    "Answers questions about the MSSC Certified Production Technician (CPT) credential "
+    "(modules, exams, cost, funding, prep time, careers) by quoting the CPT credential guide, "
+    "with the source of every answer."
+)
+# One question from each of six sections of the guide, so a first click shows its range.
+SUGGESTIONS: tuple[tuple[str, str], ...] = (
+    ("How much does the full CPT cost?", "Cost and funding"),
+    ("How long is each module exam?", "Exam format"),
+    ("Where can I take the CPT exam?", "Where to take the exam"),
+    ("How long should I study for one module?", "Prep timeline and study resources"),
+    ("What does the Safety module cover?", "The four required modules"),
+    ("What pay can I expect with CPT alone?", "Career impact and pay anchors"),
+)
+SYSTEM_FONTS = "system-ui,-apple-system,Segoe UI,Roboto,Helvetica Neue,Arial,Noto Sans,sans-serif"
+MONO_FONTS = "ui-monospace,SFMono-Regular,Menlo,Consolas,Liberation Mono,monospace"
+STREAM_WORD_SECONDS = 0.02  # pace of the word-by-word reveal...
+STREAM_MAX_SECONDS = 1.0  # ...but never longer than this for a whole answer
+MAX_SHOWN_TURNS = 50  # older exchanges leave the page so one tab cannot grow forever
+NO_SOURCE_HTML = (
+    '<p class="faq-muted">Ask a question, then pick one of its sources here to read the '
+    "full passage, with the quoted sentence highlighted.</p>"
+)
+ABSTAIN_TIP = (
+    "Try asking in other words, or pick a topic the guide covers: the four modules, "
+    "exams, cost and funding, where to test, prep time, employers and pay."
+)
+SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+HISTORY_CAP = (
+    "For follow-up questions I use only the last {cap} messages of this chat. "
+    "Use “Clear chat” to start a new topic."
+)
+CITE_MARKER = re.compile(r"\[(\d{1,3})\]")
+_MD_PUNCT = {ord(c): f"&#{ord(c)};" for c in string.punctuation if c not in "&<>\"',.?;"}
+
+
+# ----------------------------------------------------------------------------- formatting
+def escape(text: object) -> str:
+    """Text → HTML that shows exactly that text."""
+    return html.escape(str(text if text is not None else ""), quote=True)
+
+
+def escape_markdown(text: object) -> str:
+    """Text → a string that shows as that text whether rendered as markdown or HTML."""
+    return escape(text).translate(_MD_PUNCT)
+
+
+def _with_markers(escaped: str, numbers: set[int]) -> str:
+    """Style ``[n]`` markers that point at a real citation; leave any other brackets as text."""
+
+    def mark(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        if n not in numbers:
+            return m.group(0)
+        return f'<sup class="faq-cite" title="Source {n}">[{n}]</sup>'
+
+    return CITE_MARKER.sub(mark, escaped)
+
+
+def format_question(text: object, limit: int) -> str:
+    """The user's message as shown in the chat; a huge paste is shortened, not echoed."""
+    value = text if isinstance(text, str) else ""
+    shown = escape(value[:limit])
+    if len(value) > limit:
+        shown += f'<span class="faq-muted"> … ({len(value) - limit:,} more characters)</span>'
+    return f'<div class="faq-question">{shown}</div>'
+
+
+def format_answer_text(text: str, citations: Sequence[Citation] = ()) -> str:
+    """The answer body alone (also used while it streams in)."""
+    numbers = {c.n for c in citations}
+    return f'<div class="faq-answer">{_with_markers(escape(text), numbers)}</div>'
+
+
+def format_sources(citations: Sequence[Citation]) -> str:
+    """A collapsed "Sources" block: each citation's section, file and quoted sentence."""
+    if not citations:
+        return ""
+    items = "".join(
+        f'<li><span class="faq-src-n">[{c.n}]</span> '
+        f'<span class="faq-src-section">{escape(c.section or "(no section)")}</span> '
+        f'<span class="faq-src-file">· {escape(c.source)}</span>'
+        f'<blockquote class="faq-quote">{escape(c.quote)}</blockquote></li>'
+        for c in citations
+    )
+    label = "Source" if len(citations) == 1 else f"Sources ({len(citations)})"
+    return (
+        f'<details class="faq-sources"><summary>{label}</summary>'
+        f'<ol class="faq-src-list">{items}</ol></details>'
+    )
+
+
+def format_abstention(text: str) -> str:
+    """Not an error: the guide does not cover it, and here is where to ask instead."""
+    return (
+        f'<div class="faq-abstain" role="note"><p>{escape(text)}</p>'
+        f'<p class="faq-muted">{escape(ABSTAIN_TIP)}</p></div>'
+    )
+
+
+def format_answer(answer: Answer) -> str:
+    if answer.abstained:
+        return format_abstention(answer.text)
+    return format_answer_text(answer.text, answer.citations) + format_sources(answer.citations)
+
+
+def format_notice(message: str) -> str:
+    """A problem with the message itself (empty, too long...), said as a chat reply."""
+    return f'<div class="faq-notice" role="note">{escape(message)}</div>'
+
+
+def format_passage(citation: Citation | None) -> str:
+    """The full passage of one source, with the quoted sentence highlighted."""
+    if citation is None:
+        return NO_SOURCE_HTML
+    passage = citation.passage or citation.quote
+    at = passage.find(citation.quote) if citation.quote else -1
+    if at >= 0:
+        body = (
+            escape(passage[:at])
+            + f"<mark>{escape(citation.quote)}</mark>"
+            + escape(passage[at + len(citation.quote) :])
+        )
+    else:  # the quote was reworded (LLM mode): show both rather than guess a location
+        body = f"<mark>{escape(citation.quote)}</mark>\n\n{escape(passage)}"
+    return (
+        f'<div class="faq-passage-head"><span class="faq-src-n">[{citation.n}]</span> '
+        f"<strong>{escape(citation.section or '(no section)')}</strong> "
+        f'<span class="faq-src-file">· {escape(citation.source)}</span></div>'
+        f'<div class="faq-passage">{body}</div>'
+    )
+
+
+def source_choices(citations: Sequence[Citation]) -> list[tuple[str, str]]:
+    # Radio labels render as text (not HTML) in Gradio, so no escaping here.
+    return [(f"[{c.n}] {c.section or c.source}", str(c.n)) for c in citations]
+
+
+def stream_prefixes(text: str) -> Iterator[str]:
+    """Growing prefixes of ``text``, one more word each time."""
+    end = 0
+    for m in re.finditer(r"\S+\s*", text):
+        end = m.end()
+        yield text[:end]
+    if end < len(text) or not text:
+        yield text
+
+
+# ----------------------------------------------------------------------------- state
+@dataclass
+class Turn:
+    id: int
+    question: str
+    reply: str  # raw answer text, fed back as history for follow-ups
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    notice: bool = False  # the question was refused as sent: not part of the history
+
+
+@dataclass
+class ChatState:
+    """Per-tab, kept on the server: the client never sends history, so it cannot forge it."""
+
+    session: str = ""
+    messages: list[dict[str, str]] = field(default_factory=list)  # what the Chatbot shows
+    turns: list[Turn] = field(default_factory=list)  # turns[i] ↔ messages[2i], [2i+1]
+    next_id: int = 0
+    selected: int = -1  # turn whose sources the side panel lists
+    told_history_cap: bool = False
+
+    def history(self) -> list[dict[str, str]]:
+        pairs = [(t.question, t.reply) for t in self.turns if not t.notice]
+        return [
+            {"role": r, "content": c} for q, a in pairs for r, c in (("user", q), ("assistant", a))
+        ]
+
+    def turn_at(self, message_index: object) -> Turn | None:
+        if isinstance(message_index, list | tuple):
+            message_index = message_index[0] if message_index else -1
+        if not isinstance(message_index, int) or message_index < 0:
+            return None
+        i = message_index // 2
+        return self.turns[i] if i < len(self.turns) else None
+
+    def turn_by_id(self, turn_id: int) -> Turn | None:
+        return next((t for t in self.turns if t.id == turn_id), None)
+
+
+# ----------------------------------------------------------------------------- app
+# fmt: off
+THEME = gr.themes.Base(
+    primary_hue="blue", secondary_hue="slate", neutral_hue="slate",
+    font=SYSTEM_FONTS.split(","), font_mono=MONO_FONTS.split(","),  # no font downloads
+).set(
+    # The Base theme's grey secondary text is too faint on white (WCAG AA needs 4.5:1).
+    body_text_color_subdued="*neutral_600", body_text_color_subdued_dark="*neutral_300",
+    input_placeholder_color="*neutral_500", input_placeholder_color_dark="*neutral_400",
+    block_info_text_color="*neutral_600", block_info_text_color_dark="*neutral_300",
+)
+# fmt: on
+CSS = """
+.faq-header h1 { font-size: 1.6rem; margin: 0.2rem 0; }
+.faq-header p { margin: 0 0 0.4rem; color: var(--body-text-color-subdued); }
+.faq-answer, .faq-question { white-space: pre-wrap; overflow-wrap: anywhere; }
+.faq-cite { font-weight: 600; color: var(--link-text-color); }
+.faq-sources { margin-top: 0.6rem; }
+.faq-sources summary { cursor: pointer; font-weight: 600; }
+.faq-src-list { margin: 0.4rem 0 0; padding-left: 0; list-style: none; }
+.faq-src-list li { margin-bottom: 0.5rem; }
+.faq-src-n { font-weight: 600; }
+.faq-src-file, .faq-muted { color: var(--body-text-color-subdued); }
+.faq-quote { margin: 0.2rem 0 0; padding-left: 0.6rem; border-left: 3px solid
+  var(--border-color-primary); white-space: pre-wrap; overflow-wrap: anywhere; }
+.faq-abstain p { margin: 0 0 0.4rem; }
+.faq-passage { white-space: pre-wrap; overflow-wrap: anywhere; margin-top: 0.4rem;
+  max-height: 60vh; overflow-y: auto; line-height: 1.5; }
+.faq-passage mark { background: #fde68a; color: #1a1a1a; padding: 0 2px; }
+@media (max-width: 640px) { .faq-header h1 { font-size: 1.25rem; } }
+"""
+# Defence in depth: even if some markup slipped through, the page may not fetch from
+# (or send data to) any other host.
+CSP = (
+    "img-src 'self' data: blob:; media-src 'self' data: blob:; font-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'"
+)
+HEAD = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+# Gradio labels each message for screen readers with its raw content, which here is HTML:
+# they would read the tags aloud. Label each message with its visible text instead.
+JS = """() => {
+  let queued = false;
+  const relabel = () => {
+    queued = false;
+    document.querySelectorAll('[data-testid="user"], [data-testid="bot"]').forEach((el) => {
+      const who = el.dataset.testid === "user" ? "You: " : "Assistant: ";
+      const label = who + (el.innerText || "").replace(/\\s+/g, " ").trim();
+      if (el.getAttribute("aria-label") !== label) el.setAttribute("aria-label", label);
+    });
+  };
+  const schedule = () => { if (!queued) { queued = true; requestAnimationFrame(relabel); } };
+  new MutationObserver(schedule).observe(document.body, {
+    subtree: true, childList: true, characterData: true,
+    attributes: true, attributeFilter: ["aria-label"],
+  });
+  schedule();
+}"""
+
+
+def page_options(settings: Settings) -> dict[str, Any]:
+    """Arguments shared by ``Blocks.launch`` and ``gr.mount_gradio_app`` (Gradio 6 takes
+    theme/css/head there, not in ``gr.Blocks``)."""
+    # fmt: off
+    return {
+        "theme": THEME, "css": CSS, "head": HEAD, "js": JS,
+        "max_file_size": "1kb",  # nothing here takes uploads; refuse big bodies on /upload
+        "enable_monitoring": False, "show_error": False, "footer_links": [],
+        "run_history": False,  # would keep questions in the browser of a shared lab PC
+        "mcp_server": False, "pwa": False, "ssr_mode": False,
+    }
+    # fmt: on
+
+
+class ChatHandlers:
+    """The event handlers, apart from the layout so tests can drive them without a browser."""
+
+    def __init__(self, chain: Any, settings: Settings) -> None:
+        self.chain, self.settings = chain, settings
+        self.feedback = FeedbackLog(settings.data_dir, settings.feedback_max_bytes)
+
+    def respond(self, message: Any, state: ChatState) -> Iterator[tuple[Any, ...]]:
+        """Yield (chat, state, textbox, source list, passage): the question at once, then
+        the answer word by word, then the answer with its sources."""
+        limit, skip = self.settings.max_question_chars, gr.skip()
+        state.session = state.session or uuid.uuid4().hex
+        history = state.history()
+        text = message.strip()[:limit] if isinstance(message, str) else ""
+        turn = Turn(state.next_id, text, "")
+        state.next_id += 1
+        while len(state.turns) >= MAX_SHOWN_TURNS:  # whole exchanges: message i ↔ turn i // 2
+            state.turns.pop(0)
+            del state.messages[:2]
+        state.turns.append(turn)
+        state.messages.append({"role": "user", "content": format_question(message, limit)})
+        yield state.messages, state, "", skip, skip
+        try:
+            answer = self.chain.ask(message, history)
+        except Exception as exc:  # never a crash or an "Error" toast in front of a student
+            if not isinstance(exc, FaqBotError):
+                log.exception("answering failed")
+            turn.notice, turn.reply = True, str(exc) if isinstance(exc, FaqBotError) else SORRY
+            state.messages.append({"role": "assistant", "content": format_notice(turn.reply)})
+            yield state.messages, state, skip, skip, skip
+            return
+        turn.reply, turn.citations, turn.abstained = answer.text, answer.citations, answer.abstained
+        state.messages.append({"role": "assistant", "content": ""})
+        if not answer.abstained:
+            pace = min(STREAM_WORD_SECONDS, STREAM_MAX_SECONDS / max(len(answer.text.split()), 1))
+            for prefix in stream_prefixes(answer.text):
+                state.messages[-1]["content"] = format_answer_text(prefix, answer.citations)
+                yield state.messages, state, skip, skip, skip
+                time.sleep(pace)
+        final = format_answer(answer)
+        cap = self.settings.max_history_turns
+        if len(history) > cap and not state.told_history_cap:
+            state.told_history_cap = True
+            final += format_notice(HISTORY_CAP.format(cap=cap))
+        state.messages[-1]["content"] = final
+        state.selected = turn.id
+        yield (state.messages, state, skip, *self._sources(turn))
+
+    def respond_example(self, state: ChatState, evt: gr.SelectData) -> Iterator[tuple[Any, ...]]:
+        yield from self.respond(
+            (evt.value or {}).get("text") if isinstance(evt.value, dict) else None, state
+        )
+
+    def show_source(self, choice: Any, state: ChatState) -> str:
+        turn = state.turn_by_id(state.selected)
+        cites = turn.citations if turn else []
+        return format_passage(next((c for c in cites if str(c.n) == str(choice)), None))
+
+    def select_answer(self, state: ChatState, evt: gr.SelectData) -> tuple[Any, Any]:
+        turn = state.turn_at(evt.index)
+        if turn is None or not turn.citations:
+            return gr.skip(), gr.skip()
+        state.selected = turn.id
+        return self._sources(turn)
+
+    @staticmethod
+    def _sources(turn: Turn) -> tuple[Any, str]:
+        first = turn.citations[0] if turn.citations else None
+        choices = source_choices(turn.citations)
+        return gr.update(choices=choices, value=first and str(first.n)), format_passage(first)
+
+    def like(self, state: ChatState, evt: gr.LikeData) -> None:
+        turn = state.turn_at(evt.index)
+        if turn is None:
+            return
+        vote, who = vote_of(evt.liked), {"session": state.session, "turn": turn.id}
+        record = make_record(turn.question, turn.reply, turn.citations, vote, **who,
+                             abstained=turn.abstained)  # fmt: skip
+        try:
+            self.feedback.append(record)
+        except OSError as exc:  # a full disk must not break the chat
+            log.warning("could not record feedback: %s", exc)
+
+    @staticmethod
+    def clear() -> tuple[Any, ...]:
+        return [], ChatState(), "", gr.update(choices=[], value=None), NO_SOURCE_HTML
+
+
+_QUIET: dict[str, Any] = {"api_visibility": "undocumented", "show_progress": "hidden"}
+_ANSWERING: dict[str, Any] = {"concurrency_limit": 8, "show_progress": "minimal"}
+
+
+def build_app(chain: Any, settings: Settings, compact: bool = False) -> gr.Blocks:
+    """The chat UI. ``chain`` needs only ``ask(question, history) -> Answer``.
+    ``compact`` (for an iframe widget) drops the title, description and side panel."""
+    h = ChatHandlers(chain, settings)
+    with gr.Blocks(title=settings.title, analytics_enabled=False, fill_height=compact) as app:
+        state = gr.State(ChatState())
+        if not compact:
+            title, about = escape(settings.title), escape(DESCRIPTION)
+            header = f'<header class="faq-header"><h1>{title}</h1><p>{about}</p></header>'
+            gr.HTML(header, js_on_load=None)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=300):
+                chatbot = gr.Chatbot(
+                    label="Conversation", show_label=False, elem_id="faq-chat", layout="bubble",
+                    height="100%" if compact else "60vh", min_height=320,
+                    placeholder=f"<p>{escape_markdown(settings.greeting)}</p>",
+                    examples=[{"text": q} for q, _ in SUGGESTIONS],
+                    feedback_options=("Like", "Dislike"), group_consecutive_messages=False,
+                    # Our escaped HTML as is: no markdown, no LaTeX, no tags kept.
+                    render_markdown=False, sanitize_html=True, allow_tags=False,
+                    latex_delimiters=[], buttons=[], allow_file_downloads=False,
+                )  # fmt: skip
+                textbox = gr.Textbox(
+                    label="Your question", show_label=False, elem_id="faq-input",
+                    placeholder="Ask about CPT modules, exams, cost, funding…", lines=1,
+                    max_lines=6, max_length=settings.max_question_chars, submit_btn="Send",
+                    container=False,
+                )  # fmt: skip
+                clear_btn = gr.Button("Clear chat", variant="secondary", size="sm")
+            side = gr.Column(scale=2, min_width=280, visible=not compact)
+            with side, gr.Accordion("Source passage", open=True, elem_id="faq-source-panel"):
+                sources = gr.Radio(label="Sources of the selected answer", elem_id="faq-sources")
+                passage = gr.HTML(NO_SOURCE_HTML, elem_id="faq-passage", js_on_load=None)
+        outputs = [chatbot, state, textbox, sources, passage]
+        textbox.submit(h.respond, [textbox, state], outputs, api_name="ask", **_ANSWERING)
+        chatbot.example_select(h.respond_example, [state], outputs, api_visibility="undocumented",
+                               **_ANSWERING)  # fmt: skip
+        sources.input(h.show_source, [sources, state], [passage], **_QUIET)
+        chatbot.select(h.select_answer, [state], [sources, passage], **_QUIET)
+        chatbot.like(h.like, [state], None, **_QUIET)
+        # The Chatbot's own trash button too: otherwise the next answer would bring back the
+        # cleared messages from the server-side state.
+        for trigger in (clear_btn.click, chatbot.clear):
+            trigger(h.clear, None, outputs, **_QUIET)
+    app.queue(max_size=settings.queue_size, default_concurrency_limit=8)
+    return app
