@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     ask = sub.add_parser("ask", help="answer one question with its sources")
     ask.add_argument("question")
     sub.add_parser("ingest", help="same as python -m bot.ingest")
+    feedback = sub.add_parser("feedback", help="summarize the chat's thumbs up/down log")
+    feedback.add_argument("--recent", type=int, default=5, help="latest thumbs-down to list")
     args, rest = parser.parse_known_args(argv)
     settings = Settings.from_env()
     try:
@@ -34,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
             from bot.ingest import main as ingest_main
 
             return ingest_main(rest)
+        if args.command == "feedback":
+            from bot.feedback import FeedbackLog, format_summary, summarize
+
+            log = FeedbackLog(settings.data_dir, settings.feedback_max_bytes)
+            print(format_summary(summarize(log.records(), args.recent), str(log.path)))
+            return 0
         from bot.chain import FaqChain
 
         chain = FaqChain.from_settings(settings)

@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.chunking import LIST_ITEM, TABLE_ROW, TABLE_RULE, Chunk, Span
+from bot.chunking import LIST_ITEM, Chunk, Span, readable
 from bot.retrieval import Retrieval, ScoredSentence, tokenize
 
 log = logging.getLogger(__name__)
 
 MAX_WORDS = 60
 MAX_SENTENCES = 3
+MAX_LIST_ITEMS = 6
 PASSAGES_CONSIDERED = 4
 ABSTAIN_TEXT = (
     "I can't find that in the CPT credential guide I answer from, so I won't guess. "
@@ -112,6 +113,44 @@ FOREIGN_HINTS = frozenset(
 )
 
 
+UNKNOWN_WORD_PENALTY = 0.2
+TYPED_CANDIDATES = 6
+# Questions that ask for one kind of fact, and what that fact looks like in a sentence.
+ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "year": (
+        re.compile(
+            r"\b(what|which) year\b|\bwhen (was|were|did)\b.*\b(found|establish|"
+            r"creat|releas|start|introduc|launch)",
+            re.I,
+        ),
+        re.compile(r"\b(19|20)\d\d\b"),
+    ),
+    "percent": (
+        re.compile(r"\bpercent|\bpercentage\b|\b(pass|passing|success|failure) rate\b", re.I),
+        re.compile(r"%|\bpercent"),
+    ),
+    "score": (
+        re.compile(
+            r"\b(passing|pass|cut|minimum|cutoff|cut-off) (score|mark|grade)\b|"
+            r"\bscore (do|to|needed|required)\b",
+            re.I,
+        ),
+        re.compile(r"\b\d+\s*(%|percent|points?\b|out of)|\bpassing score\b", re.I),
+    ),
+    "contact": (
+        re.compile(r"\b(phone|telephone|e-?mail|fax)\b|\bcontact (number|details|info)", re.I),
+        re.compile(r"\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}|@|\bhttps?://|\bwww\.", re.I),
+    ),
+}
+
+
+def wanted_answer_type(question: str) -> str | None:
+    for kind, (asks, _) in ANSWER_TYPES.items():
+        if asks.search(question):
+            return kind
+    return None
+
+
 @dataclass(frozen=True)
 class Citation:
     n: int
@@ -152,7 +191,7 @@ def abstain(text: str = ABSTAIN_TEXT, passages: Sequence[Chunk] = ()) -> Answer:
 class ExtractiveAnswerer:
     """Quote and condense the best sentences of the top passages."""
 
-    def __init__(self, min_evidence: float = 0.42) -> None:
+    def __init__(self, min_evidence: float = 0.30) -> None:
         self.min_evidence = min_evidence
 
     def answer(self, question: str, retrieval: Retrieval) -> Answer:
@@ -160,10 +199,20 @@ class ExtractiveAnswerer:
         scored = retrieval.sentences
         if not scored or self._too_weak(scored[0], retrieval):
             return abstain(passages=passages)
+        kind = wanted_answer_type(question)
+        if kind is not None:
+            # Only sentences holding the kind of fact asked for (a year, a percentage...)
+            # can answer; if no strong passage has one, the guide does not say.
+            typed = [
+                x for x in scored[:TYPED_CANDIDATES] if ANSWER_TYPES[kind][1].search(x.span.text)
+            ]
+            if not typed:
+                return abstain(passages=passages)
+            scored = typed
         chosen = self._select(scored)
         parts, citations = [], []
         for n, item in enumerate(chosen, start=1):
-            parts.append(f"{render_span(item.span.text, item.chunk)} [{n}]")
+            parts.append(f"{readable(item.span.text, item.chunk)} [{n}]")
             citations.append(
                 Citation(
                     n,
@@ -180,12 +229,16 @@ class ExtractiveAnswerer:
     def _too_weak(self, best: ScoredSentence, retrieval: Retrieval) -> bool:
         tokens = retrieval.query_tokens
         unknown = len(retrieval.unknown_terms) / len(tokens) if tokens else 1.0
-        # Question words the guide never uses are a strong sign it does not cover the topic.
-        threshold = self.min_evidence + 0.12 * unknown
+        # Question words the guide never uses are a sign it does not cover the topic.
+        threshold = self.min_evidence + UNKNOWN_WORD_PENALTY * unknown
         return best.score < threshold
 
     def _select(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
         best = scored[0]
+        if best.span.text.rstrip().endswith(":"):
+            items = list_after(best, scored)
+            if items:  # "...fall into one of three categories:" is answered by its list
+                return [best, *items]
         chosen = [best]
         words = _words(best.span.text)
         seen = set(tokenize(best.span.text))
@@ -203,29 +256,29 @@ class ExtractiveAnswerer:
         return sorted(chosen, key=lambda s: (s.chunk.source, s.span.start))
 
 
+def list_after(lead: ScoredSentence, pool: list[ScoredSentence]) -> list[ScoredSentence]:
+    """The list items that directly follow a lead-in sentence, in order."""
+    chunk = lead.chunk
+    candidates = sorted(
+        (x for x in pool if x.chunk.id == chunk.id and x.span.start > lead.span.start),
+        key=lambda x: x.span.start,
+    )
+    items: list[ScoredSentence] = []
+    cursor = lead.span.end
+    for item in candidates:
+        between = chunk.text[cursor - chunk.start : item.span.start - chunk.start]
+        if "\n" in between and not LIST_ITEM.match(item.span.text):
+            break  # a new line that is not a list item: the list is over
+        if LIST_ITEM.match(item.span.text):
+            items.append(item)
+            if len(items) == MAX_LIST_ITEMS:
+                break
+        cursor = item.span.end
+    return items
+
+
 def _words(text: str) -> int:
     return len(text.split())
-
-
-def render_span(text: str, chunk: Chunk) -> str:
-    """A quote as it reads in an answer: no list bullet; table rows labelled by the header."""
-    if TABLE_ROW.match(text):
-        header = _table_header(chunk)
-        cells = [c.strip() for c in text.strip().strip("|").split("|")]
-        if header and len(header) == len(cells):
-            return "; ".join(f"{h}: {c}" for h, c in zip(header, cells)) + "."
-        return ", ".join(cells) + "."
-    if LIST_ITEM.match(text):
-        return re.sub(r"^\s*(?:[-*+•]|\d+[.)])\s+", "", text)
-    return text
-
-
-def _table_header(chunk: Chunk) -> list[str]:
-    lines = (chunk.context + "\n" + chunk.text).split("\n")
-    for i, line in enumerate(lines[:-1]):
-        if TABLE_ROW.match(line) and TABLE_RULE.match(lines[i + 1].strip()):
-            return [c.strip() for c in line.strip().strip("|").split("|")]
-    return []
 
 
 LLM_PROMPT = """You answer questions about the MSSC Certified Production Technician (CPT)

@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Bump when chunking changes, so ingest knows an index built by older code is stale.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+\S")
+BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 NUMBERED = re.compile(r"^\s*\d+[.)]\s+")
 TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -85,12 +86,14 @@ def split_sentences(chunk: Chunk) -> list[Span]:
     """Sentences, list items and table rows of a chunk, with absolute offsets."""
     spans: list[Span] = []
     offset = 0
-    for line in chunk.text.split("\n"):
+    lines = chunk.text.split("\n")
+    for i, line in enumerate(lines):
         line_start = chunk.start + offset
         offset += len(line) + 1
         stripped = line.strip()
-        if not stripped or TABLE_RULE.match(stripped):
-            continue
+        nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if not stripped or TABLE_RULE.match(stripped) or (stripped and TABLE_RULE.match(nxt)):
+            continue  # blank, a table's rule line, or its header row (kept as context)
         lead = len(line) - len(line.lstrip())
         if TABLE_ROW.match(stripped) or stripped.endswith("?"):
             spans.append(Span(line_start + lead, line_start + lead + len(stripped), stripped))
@@ -106,11 +109,48 @@ def split_sentences(chunk: Chunk) -> list[Span]:
     return [s for s in spans if s.text]
 
 
-def sentence_embed_text(chunk: Chunk, span: Span) -> str:
-    """A sentence is embedded under its section title: "Cover the full credential..." alone
-    does not say it is about funding."""
+def sentence_embed_text(chunk: Chunk, span: Span, lead: str = "") -> str:
+    """What a sentence is embedded as: under its section title, after the first sentence of
+    its list item, table rows with their column names. "Cover the full credential..." alone
+    does not say it is about WIOA grants, or about funding."""
     title = chunk.section.rsplit(" > ", 1)[-1]
-    return f"{title}: {span.text}" if title and title != span.text else span.text
+    body = readable(span.text, chunk)
+    context = readable(lead, chunk) + " " + body if lead else body
+    return f"{title}: {context}" if title and title != span.text else context
+
+
+def sentences_with_context(chunk: Chunk) -> list[tuple[Span, str]]:
+    """Each sentence of a chunk with its embedding text (see sentence_embed_text)."""
+    out = []
+    line_lead: tuple[int, str] = (-1, "")
+    for span in split_sentences(chunk):
+        line_start = chunk.text.rfind("\n", 0, span.start - chunk.start) + 1
+        lead = line_lead[1] if line_lead[0] == line_start else ""
+        if line_lead[0] != line_start:
+            line_lead = (line_start, span.text)
+        out.append((span, sentence_embed_text(chunk, span, lead)))
+    return out
+
+
+def readable(text: str, chunk: Chunk) -> str:
+    """A quote as it reads in prose: no list bullet; table rows labelled by the header."""
+    if TABLE_ROW.match(text):
+        header = table_header(chunk)
+        cells = [c.strip() for c in text.strip().strip("|").split("|")]
+        if header and len(header) == len(cells):
+            return "; ".join(f"{h}: {c}" for h, c in zip(header, cells, strict=True)) + "."
+        return ", ".join(cells) + "."
+    if LIST_ITEM.match(text):
+        return BULLET.sub("", text)
+    return text
+
+
+def table_header(chunk: Chunk) -> list[str]:
+    lines = (chunk.context + "\n" + chunk.text).split("\n")
+    for i, line in enumerate(lines[:-1]):
+        if TABLE_ROW.match(line) and TABLE_RULE.match(lines[i + 1].strip()):
+            return [c.strip() for c in line.strip().strip("|").split("|")]
+    return []
 
 
 def _span(line: str, line_start: int, start: int, end: int) -> Span:

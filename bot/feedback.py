@@ -10,6 +10,7 @@ backups shift up, the oldest is deleted), so the files never hold more than
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections import Counter
@@ -21,6 +22,7 @@ from typing import Any
 
 from bot.answer import Citation
 
+log = logging.getLogger(__name__)
 LOG_NAME = "feedback.jsonl"
 # Answers are short; these caps only stop a hostile client from filling the log in a few lines.
 MAX_FIELD_CHARS = 4000
@@ -99,6 +101,20 @@ class FeedbackLog:
                 self._rotate()
             with self.path.open("ab") as fh:
                 fh.write(line)
+
+    def vote(
+        self,
+        question: str,
+        answer: str,
+        citations: Sequence[Citation | Mapping[str, Any]],
+        liked: object,
+        **details: Any,
+    ) -> None:
+        """Log one click on an answer's thumbs (``liked`` as Gradio's ``LikeData.liked``)."""
+        try:
+            self.append(make_record(question, answer, citations, vote_of(liked), **details))
+        except OSError as exc:  # a full disk must not break the chat
+            log.warning("could not record feedback in %s: %s", self.path, exc)
 
     def _rotate(self) -> None:
         for i in range(self.backups, 0, -1):

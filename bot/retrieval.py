@@ -29,7 +29,6 @@ CANDIDATES = 20
 RERANK_FUSION_WEIGHT = 0.5
 SENTENCE_DENSE = 0.65  # sentence score = meaning similarity ...
 SENTENCE_LEXICAL = 0.25  # ... plus the idf-weighted share of question words it contains
-CENTER = False
 RELATED_WORD_MIN = 0.66  # "salary"~"wage" 0.72, "test"~"exam" 0.67; "refund"~"reimburse" 0.61  # how much the fused rank counts next to the best sentence
 # Weight of each ranked list in the fusion; measured on evals/datasets/dev.jsonl.
 WEIGHTS = {"bm25": 1.0, "dense": 1.0, "sentence": 1.0}
@@ -260,7 +259,7 @@ class CorpusIndex:
         tokens = [tokenize(self.chunks[cid].embed_text) for cid in self.order]
         self.bm25 = BM25Okapi(tokens) if tokens else None
         self.vocabulary = frozenset(t for doc in tokens for t in doc)
-        self.sentence_tokens = [frozenset(tokenize(s.span.text)) for s in self.sentences]
+        self.sentence_tokens = [frozenset(tokenize(s.embed_text)) for s in self.sentences]
         self.term_words: list[str] = []
         self.term_matrix = np.zeros((0, 1), dtype=np.float32)
         self._embeddings: Embeddings | None = None
@@ -375,21 +374,17 @@ class HybridRetriever:
     ) -> Retrieval:
         k = k or self.k
         question, topic = resolve_query(question, history)
-        vector = self._vector(question)
+        vector = question_vector = self._vector(question)
         tokens, unknown = self.index.correct(words(question))
         bm25_tokens = list(tokens)
         if topic:
             vector = vector * (1 - FOLLOW_UP_WEIGHT) + self._vector(topic) * FOLLOW_UP_WEIGHT
             vector /= np.linalg.norm(vector) or 1.0
             bm25_tokens += self.index.correct(words(topic))[0]
-        if CENTER and self.index.sentences:
-            mu = self.index.sentence_matrix.mean(axis=0)
-            m = self.index.sentence_matrix - mu
-            m = m / np.linalg.norm(m, axis=1, keepdims=True)
-            qv = vector - mu
-            sims = m @ (qv / np.linalg.norm(qv))
-        else:
-            sims = self.index.sentence_matrix @ vector if self.index.sentences else np.zeros(0)
+        sims = self.index.sentence_matrix @ vector if self.index.sentences else np.zeros(0)
+        if topic and self.index.sentences:
+            # The topic finds the passage; which sentence answers is the new question's call.
+            sims = (sims + self.index.sentence_matrix @ question_vector) / 2
         fused = self._fuse(
             {
                 "bm25": self._bm25(bm25_tokens),
@@ -435,7 +430,9 @@ class HybridRetriever:
                 scored.append(
                     ScoredSentence(
                         SENTENCE_DENSE * dense + SENTENCE_LEXICAL * overlap + bonus,
-                        dense, chunk, span,
+                        dense,
+                        chunk,
+                        span,
                     )
                 )
         return sorted(scored, key=lambda x: -x.score)

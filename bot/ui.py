@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-import string
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -24,14 +23,13 @@ import gradio as gr
 from bot.answer import Answer, Citation
 from bot.config import Settings
 from bot.errors import FaqBotError
-from bot.feedback import FeedbackLog, make_record, vote_of
+from bot.feedback import FeedbackLog
 
 log = logging.getLogger(__name__)
 
 DESCRIPTION = (
-    "Answers questions about the MSSC Certified Production Technician (CPT) credential "
-    "(modules, exams, cost, funding, prep time, careers) by quoting the CPT credential guide, "
-    "with the source of every answer."
+    "Answers about the MSSC CPT credential (modules, exams, cost, funding, prep, careers), "
+    "quoted from the CPT credential guide with the source of every answer."
 )
 # One question from each of six sections of the guide, so a first click shows its range.
 SUGGESTIONS: tuple[tuple[str, str], ...] = (
@@ -61,7 +59,6 @@ HISTORY_CAP = (
     "Use “Clear chat” to start a new topic."
 )
 CITE_MARKER = re.compile(r"\[(\d{1,3})\]")
-_MD_PUNCT = {ord(c): f"&#{ord(c)};" for c in string.punctuation if c not in "&<>\"',.?;"}
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -70,21 +67,20 @@ def escape(text: object) -> str:
     return html.escape(str(text if text is not None else ""), quote=True)
 
 
-def escape_markdown(text: object) -> str:
-    """Text → a string that shows as that text whether rendered as markdown or HTML."""
-    return escape(text).translate(_MD_PUNCT)
-
-
 def _with_markers(escaped: str, numbers: set[int]) -> str:
     """Style ``[n]`` markers that point at a real citation; leave any other brackets as text."""
+    sup = '<sup class="faq-cite" title="Source {0}">[{0}]</sup>'
+    return CITE_MARKER.sub(
+        lambda m: sup.format(int(m[1])) if int(m[1]) in numbers else m[0], escaped
+    )
 
-    def mark(m: re.Match[str]) -> str:
-        n = int(m.group(1))
-        if n not in numbers:
-            return m.group(0)
-        return f'<sup class="faq-cite" title="Source {n}">[{n}]</sup>'
 
-    return CITE_MARKER.sub(mark, escaped)
+def _source_label(c: Citation) -> str:
+    return (
+        f'<span class="faq-src-n">[{c.n}]</span> '
+        f'<span class="faq-src-section">{escape(c.section or "(no section)")}</span> '
+        f'<span class="faq-src-file">· {escape(c.source)}</span>'
+    )
 
 
 def format_question(text: object, limit: int) -> str:
@@ -107,10 +103,7 @@ def format_sources(citations: Sequence[Citation]) -> str:
     if not citations:
         return ""
     items = "".join(
-        f'<li><span class="faq-src-n">[{c.n}]</span> '
-        f'<span class="faq-src-section">{escape(c.section or "(no section)")}</span> '
-        f'<span class="faq-src-file">· {escape(c.source)}</span>'
-        f'<blockquote class="faq-quote">{escape(c.quote)}</blockquote></li>'
+        f'<li>{_source_label(c)}<blockquote class="faq-quote">{escape(c.quote)}</blockquote></li>'
         for c in citations
     )
     label = "Source" if len(citations) == 1 else f"Sources ({len(citations)})"
@@ -145,20 +138,13 @@ def format_passage(citation: Citation | None) -> str:
         return NO_SOURCE_HTML
     passage = citation.passage or citation.quote
     at = passage.find(citation.quote) if citation.quote else -1
+    marked = f"<mark>{escape(citation.quote)}</mark>"
     if at >= 0:
-        body = (
-            escape(passage[:at])
-            + f"<mark>{escape(citation.quote)}</mark>"
-            + escape(passage[at + len(citation.quote) :])
-        )
+        body = escape(passage[:at]) + marked + escape(passage[at + len(citation.quote) :])
     else:  # the quote was reworded (LLM mode): show both rather than guess a location
-        body = f"<mark>{escape(citation.quote)}</mark>\n\n{escape(passage)}"
-    return (
-        f'<div class="faq-passage-head"><span class="faq-src-n">[{citation.n}]</span> '
-        f"<strong>{escape(citation.section or '(no section)')}</strong> "
-        f'<span class="faq-src-file">· {escape(citation.source)}</span></div>'
-        f'<div class="faq-passage">{body}</div>'
-    )
+        body = f"{marked}\n\n{escape(passage)}"
+    head = f'<div class="faq-passage-head">{_source_label(citation)}</div>'
+    return f'{head}<div class="faq-passage">{body}</div>'
 
 
 def source_choices(citations: Sequence[Citation]) -> list[tuple[str, str]]:
@@ -168,12 +154,8 @@ def source_choices(citations: Sequence[Citation]) -> list[tuple[str, str]]:
 
 def stream_prefixes(text: str) -> Iterator[str]:
     """Growing prefixes of ``text``, one more word each time."""
-    end = 0
-    for m in re.finditer(r"\S+\s*", text):
-        end = m.end()
-        yield text[:end]
-    if end < len(text) or not text:
-        yield text
+    ends = [m.end() for m in re.finditer(r"\S+\s*", text)] or [len(text)]
+    return (text[:end] for end in ends)
 
 
 # ----------------------------------------------------------------------------- state
@@ -205,12 +187,12 @@ class ChatState:
         ]
 
     def turn_at(self, message_index: object) -> Turn | None:
+        """The turn of a chat message (index as Gradio's event data gives it), if any."""
         if isinstance(message_index, list | tuple):
-            message_index = message_index[0] if message_index else -1
-        if not isinstance(message_index, int) or message_index < 0:
-            return None
-        i = message_index // 2
-        return self.turns[i] if i < len(self.turns) else None
+            message_index = message_index[0] if message_index else None
+        if isinstance(message_index, int) and 0 <= message_index // 2 < len(self.turns):
+            return self.turns[message_index // 2]
+        return None
 
     def turn_by_id(self, turn_id: int) -> Turn | None:
         return next((t for t in self.turns if t.id == turn_id), None)
@@ -230,58 +212,50 @@ THEME = gr.themes.Base(
 # fmt: on
 CSS = """
 .faq-header h1 { font-size: 1.6rem; margin: 0.2rem 0; }
-.faq-header p { margin: 0 0 0.4rem; color: var(--body-text-color-subdued); }
-.faq-answer, .faq-question { white-space: pre-wrap; overflow-wrap: anywhere; }
+.faq-header p { margin: 0 0 0.4rem; }
+.faq-header p, .faq-src-file, .faq-muted { color: var(--body-text-color-subdued); }
+.faq-answer, .faq-question, .faq-quote, .faq-passage { white-space: pre-wrap;
+  overflow-wrap: anywhere; }
 .faq-cite { font-weight: 600; color: var(--link-text-color); }
-.faq-sources { margin-top: 0.6rem; }
-.faq-sources summary { cursor: pointer; font-weight: 600; }
-.faq-src-list { margin: 0.4rem 0 0; padding-left: 0; list-style: none; }
-.faq-src-list li { margin-bottom: 0.5rem; }
-.faq-src-n { font-weight: 600; }
-.faq-src-file, .faq-muted { color: var(--body-text-color-subdued); }
-.faq-quote { margin: 0.2rem 0 0; padding-left: 0.6rem; border-left: 3px solid
-  var(--border-color-primary); white-space: pre-wrap; overflow-wrap: anywhere; }
+.faq-sources { margin-top: 0.6rem; } .faq-sources summary { cursor: pointer; font-weight: 600; }
+.faq-src-list { margin: 0.4rem 0 0; padding: 0; list-style: none; }
+.faq-src-list li { margin-bottom: 0.5rem; } .faq-src-n { font-weight: 600; }
+.faq-quote { margin: 0.2rem 0 0; padding-left: 0.6rem;
+  border-left: 3px solid var(--border-color-primary); }
 .faq-abstain p { margin: 0 0 0.4rem; }
-.faq-passage { white-space: pre-wrap; overflow-wrap: anywhere; margin-top: 0.4rem;
-  max-height: 60vh; overflow-y: auto; line-height: 1.5; }
+.faq-passage { margin-top: 0.4rem; max-height: 60vh; overflow-y: auto; line-height: 1.5; }
 .faq-passage mark { background: #fde68a; color: #1a1a1a; padding: 0 2px; }
 @media (max-width: 640px) { .faq-header h1 { font-size: 1.25rem; } }
 """
-# Defence in depth: even if some markup slipped through, the page may not fetch from
-# (or send data to) any other host.
-CSP = (
-    "img-src 'self' data: blob:; media-src 'self' data: blob:; font-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'"
-)
+# Defence in depth: even if some markup slipped through, the page may not load from (or
+# send data to) any other host.
+CSP = "img-src 'self' data: blob:; media-src 'self' data: blob:; font-src 'self' data:; " \
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'"  # fmt: skip
 HEAD = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
 # Gradio labels each message for screen readers with its raw content, which here is HTML:
 # they would read the tags aloud. Label each message with its visible text instead.
 JS = """() => {
   let queued = false;
-  const relabel = () => {
-    queued = false;
-    document.querySelectorAll('[data-testid="user"], [data-testid="bot"]').forEach((el) => {
+  const relabel = () => { queued = false;
+    for (const el of document.querySelectorAll('[data-testid="user"], [data-testid="bot"]')) {
       const who = el.dataset.testid === "user" ? "You: " : "Assistant: ";
       const label = who + (el.innerText || "").replace(/\\s+/g, " ").trim();
       if (el.getAttribute("aria-label") !== label) el.setAttribute("aria-label", label);
-    });
-  };
-  const schedule = () => { if (!queued) { queued = true; requestAnimationFrame(relabel); } };
-  new MutationObserver(schedule).observe(document.body, {
-    subtree: true, childList: true, characterData: true,
-    attributes: true, attributeFilter: ["aria-label"],
-  });
-  schedule();
+    } };
+  new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(relabel); } })
+    .observe(document.body, { subtree: true, childList: true, characterData: true,
+                              attributes: true, attributeFilter: ["aria-label"] });
+  relabel();
 }"""
 
 
-def page_options(settings: Settings) -> dict[str, Any]:
+def page_options() -> dict[str, Any]:
     """Arguments shared by ``Blocks.launch`` and ``gr.mount_gradio_app`` (Gradio 6 takes
     theme/css/head there, not in ``gr.Blocks``)."""
     # fmt: off
     return {
         "theme": THEME, "css": CSS, "head": HEAD, "js": JS,
-        "max_file_size": "1kb",  # nothing here takes uploads; refuse big bodies on /upload
+        "max_file_size": 0,  # no component takes files: /upload refuses any content
         "enable_monitoring": False, "show_error": False, "footer_links": [],
         "run_history": False,  # would keep questions in the browser of a shared lab PC
         "mcp_server": False, "pwa": False, "ssr_mode": False,
@@ -338,9 +312,7 @@ class ChatHandlers:
         yield (state.messages, state, skip, *self._sources(turn))
 
     def respond_example(self, state: ChatState, evt: gr.SelectData) -> Iterator[tuple[Any, ...]]:
-        yield from self.respond(
-            (evt.value or {}).get("text") if isinstance(evt.value, dict) else None, state
-        )
+        yield from self.respond(evt.value.get("text") if isinstance(evt.value, dict) else "", state)
 
     def show_source(self, choice: Any, state: ChatState) -> str:
         turn = state.turn_by_id(state.selected)
@@ -364,13 +336,10 @@ class ChatHandlers:
         turn = state.turn_at(evt.index)
         if turn is None:
             return
-        vote, who = vote_of(evt.liked), {"session": state.session, "turn": turn.id}
-        record = make_record(turn.question, turn.reply, turn.citations, vote, **who,
-                             abstained=turn.abstained)  # fmt: skip
-        try:
-            self.feedback.append(record)
-        except OSError as exc:  # a full disk must not break the chat
-            log.warning("could not record feedback: %s", exc)
+        self.feedback.vote(
+            turn.question, turn.reply, turn.citations, evt.liked, abstained=turn.abstained,
+            session=state.session, turn=turn.id,
+        )  # fmt: skip
 
     @staticmethod
     def clear() -> tuple[Any, ...]:
@@ -396,7 +365,7 @@ def build_app(chain: Any, settings: Settings, compact: bool = False) -> gr.Block
                 chatbot = gr.Chatbot(
                     label="Conversation", show_label=False, elem_id="faq-chat", layout="bubble",
                     height="100%" if compact else "60vh", min_height=320,
-                    placeholder=f"<p>{escape_markdown(settings.greeting)}</p>",
+                    placeholder=f"<p>{escape(settings.greeting)}</p>",
                     examples=[{"text": q} for q, _ in SUGGESTIONS],
                     feedback_options=("Like", "Dislike"), group_consecutive_messages=False,
                     # Our escaped HTML as is: no markdown, no LaTeX, no tags kept.
