@@ -126,8 +126,8 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\b(19|20)\d\d\b"),
     ),
     "percent": (
-        re.compile(r"\bpercent|\bpercentage\b|\b(pass|passing|success|failure) rate\b", re.I),
-        re.compile(r"%|\bpercent"),
+        re.compile(r"\bpercent(age)?\b|\b(pass|passing|success|failure) rate\b", re.I),
+        re.compile(r"%|\bpercent\b"),
     ),
     "score": (
         re.compile(
@@ -245,6 +245,8 @@ class ExtractiveAnswerer:
         for item in scored[1:]:
             if len(chosen) == MAX_SENTENCES or item.score < best.score * 0.85:
                 break
+            if item.span.text.rstrip().endswith(":"):
+                continue  # a lead-in without its list says nothing
             tokens = set(tokenize(item.span.text))
             new = len(tokens - seen) / (len(tokens) or 1)
             if new < 0.5 or words + _words(item.span.text) > MAX_WORDS:

@@ -27,6 +27,7 @@ from bot.store import GenerationStore, StoredSentence
 RRF_K = 60
 CANDIDATES = 20
 RERANK_FUSION_WEIGHT = 0.5
+FRAGMENT_PENALTY = 0.1
 SENTENCE_DENSE = 0.65  # sentence score = meaning similarity ...
 SENTENCE_LEXICAL = 0.25  # ... plus the idf-weighted share of question words it contains
 RELATED_WORD_MIN = 0.66  # "salary"~"wage" 0.72, "test"~"exam" 0.67; "refund"~"reimburse" 0.61  # how much the fused rank counts next to the best sentence
@@ -188,7 +189,9 @@ ANAPHORA = frozenset(
 CONNECTIVES = ("and ", "what about", "how about", "also", "so ", "then ", "but ", "or ")
 TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 MONEY_QUESTION = re.compile(r"\b(cost|price|fee|fees|pay for|afford|expensive|cheap)\b|\$", re.I)
-NUMBER_QUESTION = re.compile(r"\bhow (much|many|long)\b|\bwhat (score|percent)", re.I)
+NUMBER_QUESTION = re.compile(r"\bhow (much|many)\b|\bwhat (score|percent)", re.I)
+DURATION_QUESTION = re.compile(r"\bhow (long|soon|quickly|fast)\b|\bhow much time\b", re.I)
+DURATION = re.compile(r"\b(minutes?|hours?|days?|weeks?|months?|years?)\b", re.I)
 
 
 def stem(word: str) -> str:
@@ -343,6 +346,15 @@ def is_follow_up(question: str) -> bool:
     return len(tokenize(question)) <= 1
 
 
+def is_fragment(text: str) -> bool:
+    """A title or label ("MSSC — CPT 4.0 Courses and Modules."): no function words and no
+    "label: value" shape. It names a topic without saying anything about it."""
+    raw = TOKEN.findall(text.lower())
+    if ":" in text or "|" in text or len(raw) < 3:
+        return False
+    return sum(w in STOPWORDS for w in raw) / len(raw) < 0.1
+
+
 def is_answer_candidate(text: str, section_titles: set[str]) -> bool:
     """Headings, bare questions and table rules quote nothing useful."""
     stripped = text.strip()
@@ -408,9 +420,12 @@ class HybridRetriever:
         """Score every sentence of the candidate chunks: meaning, shared rare words, and
         whether it has the kind of answer asked for (an amount, a number)."""
         q_tokens = set(tokens)
-        q_weight = sum(self.index.idf(t) for t in q_tokens) or 1.0
+        # Words the corpus never uses cannot be matched by any sentence: leave them out here
+        # (the answer step weighs them when deciding whether to abstain).
+        q_weight = sum(self.index.idf(t) for t in q_tokens if t in self.index.vocabulary) or 1.0
         wants_money = bool(MONEY_QUESTION.search(question))
         wants_number = bool(NUMBER_QUESTION.search(question))
+        wants_duration = bool(DURATION_QUESTION.search(question))
         scored = []
         for cid in chunk_ids:
             chunk = self.index.chunks[cid]
@@ -426,6 +441,10 @@ class HybridRetriever:
                     bonus += 0.08
                 if wants_number and re.search(r"\d", span.text):
                     bonus += 0.05
+                if wants_duration and DURATION.search(span.text) and re.search(r"\d", span.text):
+                    bonus += 0.08
+                if is_fragment(span.text):
+                    bonus -= FRAGMENT_PENALTY
                 dense = float(sims[row])
                 scored.append(
                     ScoredSentence(
