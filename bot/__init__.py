@@ -4,15 +4,20 @@ Heavy libraries (torch, chromadb, gradio) are imported lazily by the modules tha
 them, so ``import bot`` stays cheap.
 """
 
+from typing import TYPE_CHECKING
+
 from bot.answer import Answer, Citation
 from bot.config import Settings
 from bot.errors import FaqBotError
+
+if TYPE_CHECKING:
+    from bot.chain import FaqChain
 
 __all__ = ["Answer", "Citation", "FaqBotError", "Settings", "open_bot"]
 __version__ = "0.1.0"
 
 
-def open_bot(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+def open_bot(settings: Settings | None = None) -> "FaqChain":
     """Open the ingested index and return a ready :class:`bot.chain.FaqChain`."""
     from bot.chain import FaqChain
 

@@ -105,9 +105,13 @@ class FaqChain:
             return False
         self._checked = now
         manifest = self.location.read_manifest()
-        if manifest is not None and self.manifest is not None:
-            if manifest.generation == self.manifest.generation:
-                return False
+        current = self.manifest
+        if (
+            manifest is not None
+            and current is not None
+            and manifest.generation == current.generation
+        ):
+            return False
         with self._lock:
             store, manifest = GenerationStore.open_live(self.location, self.embeddings)
             model = getattr(self.embeddings, "name", MODEL_NAME)

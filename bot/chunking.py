@@ -245,7 +245,7 @@ def _sections(units: list[_Unit]) -> Iterator[tuple[list[str], list[_Unit]]]:
         else:
             nxt_is_heading = i + 1 < len(units) and units[i + 1].kind == "heading"
             if child_shape is not None and _shape(title) == child_shape:
-                path = path[:1] + [title]
+                path = [*path[:1], title]
             elif nxt_is_heading:
                 path = [title]
                 child_shape = _shape(units[i + 1].text)

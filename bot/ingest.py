@@ -213,7 +213,7 @@ def _embed_missing(
     out: dict[str, list[float]] = {}
     for i in range(0, len(missing), EMBED_BATCH):
         batch = missing[i : i + EMBED_BATCH]
-        out.update(zip(batch, embeddings.embed_documents(batch)))
+        out.update(zip(batch, embeddings.embed_documents(batch), strict=True))
         if progress:
             progress(min(i + EMBED_BATCH, len(missing)), len(missing))
     return out

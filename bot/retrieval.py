@@ -30,7 +30,9 @@ RERANK_FUSION_WEIGHT = 0.5
 FRAGMENT_PENALTY = 0.1
 SENTENCE_DENSE = 0.65  # sentence score = meaning similarity ...
 SENTENCE_LEXICAL = 0.25  # ... plus the idf-weighted share of question words it contains
-RELATED_WORD_MIN = 0.66  # "salary"~"wage" 0.72, "test"~"exam" 0.67; "refund"~"reimburse" 0.61  # how much the fused rank counts next to the best sentence
+# Cosine a word needs to stand in for a corpus word: "salary"~"wage" 0.72, "test"~"exam" 0.67,
+# but "refund"~"reimburse" 0.61 is another thing.
+RELATED_WORD_MIN = 0.66  # how much the fused rank counts next to the best sentence
 # Weight of each ranked list in the fusion; measured on evals/datasets/dev.jsonl.
 WEIGHTS = {"bm25": 1.0, "dense": 1.0, "sentence": 1.0}
 FOLLOW_UP_WEIGHT = 0.35  # share of the earlier question in a follow-up's query vector

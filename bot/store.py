@@ -204,6 +204,9 @@ class GenerationStore:
             client=client,
             collection_metadata=COSINE,
         )
+        # chromadb's typing of results is loose (Optional everywhere): read them as Any.
+        self._chunk_collection: Any = self.chunks._collection
+        self._sentence_collection: Any = self.sentences._collection
 
     @classmethod
     def open_live(
@@ -218,7 +221,7 @@ class GenerationStore:
     def add_chunks(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         for i in range(0, len(chunks), ADD_BATCH):
             batch = chunks[i : i + ADD_BATCH]
-            self.chunks._collection.upsert(
+            self._chunk_collection.upsert(
                 ids=[c.id for c in batch],
                 embeddings=[list(v) for v in vectors[i : i + ADD_BATCH]],
                 documents=[c.embed_text for c in batch],
@@ -230,7 +233,7 @@ class GenerationStore:
     ) -> None:
         for i in range(0, len(sentences), ADD_BATCH):
             batch = sentences[i : i + ADD_BATCH]
-            self.sentences._collection.upsert(
+            self._sentence_collection.upsert(
                 ids=[f"{s.chunk_id}:{s.span.start}" for s in batch],
                 embeddings=[list(v) for v in vectors[i : i + ADD_BATCH]],
                 documents=[s.embed_text for s in batch],
@@ -247,38 +250,46 @@ class GenerationStore:
 
     # --- reading ------------------------------------------------------------------------
     def all_chunks(self) -> list[Chunk]:
-        got = self.chunks._collection.get(include=["metadatas"])
-        return [_chunk_from_meta(cid, meta) for cid, meta in zip(got["ids"], got["metadatas"])]
+        got = self._chunk_collection.get(include=["metadatas"])
+        return [
+            _chunk_from_meta(cid, meta)
+            for cid, meta in zip(got["ids"], got["metadatas"], strict=True)
+        ]
 
     def vectors_by_text(self, kind: str = "chunks") -> dict[str, list[float]]:
         """Embedded text -> vector, so a re-ingest re-embeds only what changed."""
-        collection = (self.chunks if kind == "chunks" else self.sentences)._collection
+        collection = self._chunk_collection if kind == "chunks" else self._sentence_collection
         got = collection.get(include=["documents", "embeddings"])
-        return {doc: list(map(float, vec)) for doc, vec in zip(got["documents"], got["embeddings"])}
+        return {
+            doc: list(map(float, vec))
+            for doc, vec in zip(got["documents"], got["embeddings"], strict=True)
+        }
 
     def all_sentences(self) -> tuple[list[StoredSentence], Any]:
         import numpy as np
 
-        got = self.sentences._collection.get(include=["documents", "metadatas", "embeddings"])
+        got = self._sentence_collection.get(include=["documents", "metadatas", "embeddings"])
         sentences = [
             StoredSentence(m["chunk_id"], Span(int(m["start"]), int(m["end"]), m["text"]), doc)
-            for doc, m in zip(got["documents"], got["metadatas"])
+            for doc, m in zip(got["documents"], got["metadatas"], strict=True)
         ]
         matrix = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(sentences), -1)
         return sentences, matrix
 
     def search(self, vector: Sequence[float], k: int) -> list[tuple[str, float]]:
         """Top-k chunk ids by cosine similarity."""
-        count = self.chunks._collection.count()
+        count = self._chunk_collection.count()
         if count == 0:
             return []
-        got = self.chunks._collection.query(
+        got = self._chunk_collection.query(
             query_embeddings=[list(vector)], n_results=min(k, count), include=["distances"]
         )
-        return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0])]
+        return [
+            (cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0], strict=True)
+        ]
 
     def count(self) -> int:
-        return int(self.chunks._collection.count())
+        return int(self._chunk_collection.count())
 
 
 def _chunk_meta(chunk: Chunk) -> dict[str, Any]:

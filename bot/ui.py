@@ -1,4 +1,4 @@
-"""The Gradio chat: ``build_app(chain, settings) -> gr.Blocks`` and ``page_options(settings)``.
+"""The Gradio chat: ``build_app(chain, settings) -> gr.Blocks`` and ``page_options()``.
 
 Every chat message is HTML built here by pure functions that escape each piece of text:
 questions, answers, quotes and passages alike (the corpus is edited by hand, so it is
@@ -43,7 +43,7 @@ SUGGESTIONS: tuple[tuple[str, str], ...] = (
 SYSTEM_FONTS = "system-ui,-apple-system,Segoe UI,Roboto,Helvetica Neue,Arial,Noto Sans,sans-serif"
 MONO_FONTS = "ui-monospace,SFMono-Regular,Menlo,Consolas,Liberation Mono,monospace"
 STREAM_WORD_SECONDS = 0.02  # pace of the word-by-word reveal...
-STREAM_MAX_SECONDS = 1.0  # ...but never longer than this for a whole answer
+STREAM_MAX_SECONDS = 0.6  # ...but never longer than this for a whole answer
 MAX_SHOWN_TURNS = 50  # older exchanges leave the page so one tab cannot grow forever
 NO_SOURCE_HTML = (
     '<p class="faq-muted">Ask a question, then pick one of its sources here to read the '
@@ -208,6 +208,7 @@ THEME = gr.themes.Base(
     body_text_color_subdued="*neutral_600", body_text_color_subdued_dark="*neutral_300",
     input_placeholder_color="*neutral_500", input_placeholder_color_dark="*neutral_400",
     block_info_text_color="*neutral_600", block_info_text_color_dark="*neutral_300",
+    link_text_color="*primary_700", link_text_color_dark="*primary_300",
 )
 # fmt: on
 CSS = """
@@ -364,7 +365,7 @@ def build_app(chain: Any, settings: Settings, compact: bool = False) -> gr.Block
             with gr.Column(scale=3, min_width=300):
                 chatbot = gr.Chatbot(
                     label="Conversation", show_label=False, elem_id="faq-chat", layout="bubble",
-                    height="100%" if compact else "60vh", min_height=320,
+                    height="calc(100vh - 130px)" if compact else "60vh", min_height=200,
                     placeholder=f"<p>{escape(settings.greeting)}</p>",
                     examples=[{"text": q} for q, _ in SUGGESTIONS],
                     feedback_options=("Like", "Dislike"), group_consecutive_messages=False,

@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bot.answer import Answer
 from bot.config import Settings
 from bot.errors import FaqBotError
 from evals.dataset import DatasetError, load_dataset
@@ -47,10 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.chain import FaqChain
 
         bot = FaqChain.from_settings(settings)
-        answers: list = []
+        answers: list[Answer] = []
 
         class Recorder:
-            def ask(self, question: object, history: object = ()):  # type: ignore[no-untyped-def]
+            def ask(self, question: object, history: object = ()) -> Answer:
                 answer = bot.ask(question, history)
                 answers.append(answer)
                 return answer
