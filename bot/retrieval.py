@@ -26,13 +26,13 @@ from bot.store import GenerationStore, StoredSentence
 
 RRF_K = 60
 CANDIDATES = 20
-RERANK_FUSION_WEIGHT = 0.5
+RERANK_FUSION_WEIGHT = 0.5  # how much the fused rank counts next to the best sentence
 FRAGMENT_PENALTY = 0.1
 SENTENCE_DENSE = 0.65  # sentence score = meaning similarity ...
 SENTENCE_LEXICAL = 0.25  # ... plus the idf-weighted share of question words it contains
 # Cosine a word needs to stand in for a corpus word: "salary"~"wage" 0.72, "test"~"exam" 0.67,
 # but "refund"~"reimburse" 0.61 is another thing.
-RELATED_WORD_MIN = 0.66  # how much the fused rank counts next to the best sentence
+RELATED_WORD_MIN = 0.66
 # Weight of each ranked list in the fusion; measured on evals/datasets/dev.jsonl.
 WEIGHTS = {"bm25": 1.0, "dense": 1.0, "sentence": 1.0}
 FOLLOW_UP_WEIGHT = 0.35  # share of the earlier question in a follow-up's query vector
