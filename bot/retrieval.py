@@ -27,6 +27,7 @@ from bot.store import GenerationStore, StoredSentence
 RRF_K = 60
 CANDIDATES = 20
 RERANK_FUSION_WEIGHT = 0.5  # how much the fused rank counts next to the best sentence
+RERANK_PASSAGE_WEIGHT = 0.5  # ... and the whole passage's similarity
 FRAGMENT_PENALTY = 0.1
 SENTENCE_DENSE = 0.65  # sentence score = meaning similarity ...
 SENTENCE_LEXICAL = 0.25  # ... plus the idf-weighted share of question words it contains
@@ -399,15 +400,16 @@ class HybridRetriever:
         if topic and self.index.sentences:
             # The topic finds the passage; which sentence answers is the new question's call.
             sims = (sims + self.index.sentence_matrix @ question_vector) / 2
+        dense = self.index.store.search(vector.tolist(), CANDIDATES)
         fused = self._fuse(
             {
                 "bm25": self._bm25(bm25_tokens),
-                "dense": [cid for cid, _ in self.index.store.search(vector.tolist(), CANDIDATES)],
+                "dense": [cid for cid, _ in dense],
                 "sentence": self._sentence_ranking(sims),
             }
         )[:CANDIDATES]
         sentences = self._score_sentences([cid for cid, _ in fused], sims, question, tokens)
-        ranked = self._rerank(fused, sentences)
+        ranked = self._rerank(fused, sentences, dict(dense))
         hits = [
             Hit(self.index.chunks[cid], score, rank)
             for rank, (cid, score) in enumerate(ranked[:k], start=1)
@@ -460,15 +462,24 @@ class HybridRetriever:
 
     @staticmethod
     def _rerank(
-        fused: list[tuple[str, float]], sentences: list[ScoredSentence]
+        fused: list[tuple[str, float]],
+        sentences: list[ScoredSentence],
+        chunk_similarity: dict[str, float],
     ) -> list[tuple[str, float]]:
-        """Order candidates by their best sentence, nudged by the fused rank."""
+        """Order candidates by their best sentence, nudged by the fused rank and by how
+        close the whole passage is to the question."""
         best: dict[str, float] = {}
         for item in sentences:
             best.setdefault(item.chunk.id, item.score)
         top = fused[0][1] if fused else 1.0
         scored = [
-            (cid, best.get(cid, 0.0) + RERANK_FUSION_WEIGHT * score / top) for cid, score in fused
+            (
+                cid,
+                best.get(cid, 0.0)
+                + RERANK_FUSION_WEIGHT * score / top
+                + RERANK_PASSAGE_WEIGHT * chunk_similarity.get(cid, 0.0),
+            )
+            for cid, score in fused
         ]
         return sorted(scored, key=lambda item: -item[1])
 
