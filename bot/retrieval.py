@@ -170,6 +170,15 @@ STOPWORDS = frozenset(
         "much",
         "many",
         "long",
+        "one",
+        "ones",
+        "each",
+        "every",
+        "anything",
+        "anywhere",
+        "something",
+        "way",
+        "kind",
     ]
 )
 ANAPHORA = frozenset(
