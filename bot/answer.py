@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 MAX_WORDS = 60
 MAX_SENTENCES = 3
 MAX_LIST_ITEMS = 6
+# A second or third sentence joins the answer only if it scores this close to the best.
+SECONDARY_MIN_RATIO = 0.85
 PASSAGES_CONSIDERED = 4
 ABSTAIN_TEXT = (
     "I can't find that in the CPT credential guide I answer from, so I won't guess. "
@@ -243,7 +245,7 @@ class ExtractiveAnswerer:
         words = _words(best.span.text)
         seen = set(tokenize(best.span.text))
         for item in scored[1:]:
-            if len(chosen) == MAX_SENTENCES or item.score < best.score * 0.85:
+            if len(chosen) == MAX_SENTENCES or item.score < best.score * SECONDARY_MIN_RATIO:
                 break
             if item.span.text.rstrip().endswith(":"):
                 continue  # a lead-in without its list says nothing
