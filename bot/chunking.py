@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Bump when chunking changes, so ingest knows an index built by older code is stale.
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+\S")
 BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
@@ -101,8 +101,8 @@ def split_sentences(chunk: Chunk) -> list[Span]:
         piece_start = lead
         for match in SENTENCE_END.finditer(line):
             candidate = line[piece_start : match.start()].rstrip("\"')]")
-            if candidate.endswith(ABBREVIATIONS):
-                continue
+            if candidate.endswith(ABBREVIATIONS) or NUMBERED.fullmatch(candidate + " "):
+                continue  # "e.g." or the "4." of a numbered heading ends no sentence
             spans.append(_span(line, line_start, piece_start, match.start()))
             piece_start = match.end()
         spans.append(_span(line, line_start, piece_start, len(line)))
