@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.chunking import LIST_ITEM, Chunk, Span, readable
-from bot.retrieval import Retrieval, ScoredSentence, tokenize
+from bot.retrieval import Retrieval, ScoredSentence
+from bot.text import tokenize
 
 log = logging.getLogger(__name__)
 

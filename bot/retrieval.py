@@ -21,8 +21,20 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from bot.chunking import TABLE_RULE, Chunk, Span
+from bot.chunking import Chunk, Span
 from bot.store import GenerationStore, StoredSentence
+from bot.text import (
+    DURATION,
+    DURATION_QUESTION,
+    MONEY_QUESTION,
+    NUMBER_QUESTION,
+    is_answer_candidate,
+    is_fragment,
+    resolve_query,
+    stem,
+    tokenize,
+    words,
+)
 
 RRF_K = 60
 CANDIDATES = 20
@@ -37,190 +49,6 @@ RELATED_WORD_MIN = 0.66
 # Weight of each ranked list in the fusion; measured on evals/datasets/dev.jsonl.
 WEIGHTS = {"bm25": 1.0, "dense": 1.0, "sentence": 1.0}
 FOLLOW_UP_WEIGHT = 0.35  # share of the earlier question in a follow-up's query vector
-
-STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "all",
-        "also",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "him",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "me",
-        "more",
-        "most",
-        "my",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-        "get",
-        "got",
-        "tell",
-        "know",
-        "want",
-        "need",
-        "please",
-        "much",
-        "many",
-        "long",
-        "one",
-        "ones",
-        "each",
-        "every",
-        "anything",
-        "anywhere",
-        "something",
-        "way",
-        "kind",
-    ]
-)
-ANAPHORA = frozenset(
-    [
-        "it",
-        "its",
-        "that",
-        "this",
-        "they",
-        "them",
-        "those",
-        "these",
-        "one",
-        "ones",
-        "there",
-        "he",
-        "she",
-    ]
-)
-CONNECTIVES = ("and ", "what about", "how about", "also", "so ", "then ", "but ", "or ")
-TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
-MONEY_QUESTION = re.compile(r"\b(cost|price|fee|fees|pay for|afford|expensive|cheap)\b|\$", re.I)
-NUMBER_QUESTION = re.compile(r"\bhow (much|many)\b|\bwhat (score|percent)", re.I)
-DURATION_QUESTION = re.compile(r"\bhow (long|soon|quickly|fast)\b|\bhow much time\b", re.I)
-DURATION = re.compile(r"\b(minutes?|hours?|days?|weeks?|months?|years?)\b", re.I)
-
-
-def stem(word: str) -> str:
-    """A light suffix stemmer: enough to match 'modules'/'module', 'funding'/'funded'."""
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)] + keep
-    return word
-
-
-def words(text: str) -> list[str]:
-    """Content words as written (lower case, no stop words)."""
-    return [w for w in TOKEN.findall(text.lower().replace("’", "'")) if w not in STOPWORDS]
-
-
-def tokenize(text: str) -> list[str]:
-    return [stem(w) for w in words(text)]
 
 
 @dataclass(frozen=True)
@@ -334,48 +162,6 @@ class CorpusIndex:
                 fixed.append(token)
                 unknown.append(token)
         return fixed, unknown
-
-
-def resolve_query(question: str, history: Sequence[dict[str, str]]) -> tuple[str, str]:
-    """Return (question, topic): topic is the earlier question a follow-up leans on, or ''."""
-    topic = ""
-    for turn in history:
-        if turn.get("role") == "user" and turn.get("content", "").strip():
-            text = turn["content"].strip()
-            topic = f"{topic} {text}".strip() if is_follow_up(text) and topic else text
-    if topic and is_follow_up(question):
-        return question, topic[-600:]
-    return question, ""
-
-
-def is_follow_up(question: str) -> bool:
-    lowered = question.lower().strip()
-    words = TOKEN.findall(lowered)
-    if not words:
-        return False
-    if lowered.startswith(CONNECTIVES) or any(w in ANAPHORA for w in words):
-        return True
-    return len(tokenize(question)) <= 1
-
-
-def is_fragment(text: str) -> bool:
-    """A title or label ("MSSC — CPT 4.0 Courses and Modules."): no function words and no
-    "label: value" shape. It names a topic without saying anything about it."""
-    raw = TOKEN.findall(text.lower())
-    if ":" in text or "|" in text or len(raw) < 3:
-        return False
-    return sum(w in STOPWORDS for w in raw) / len(raw) < 0.1
-
-
-def is_answer_candidate(text: str, section_titles: set[str]) -> bool:
-    """Headings, bare questions and table rules quote nothing useful."""
-    stripped = text.strip()
-    return not (
-        stripped.endswith("?")
-        or stripped in section_titles
-        or TABLE_RULE.match(stripped) is not None
-        or (len(stripped.split()) < 4 and not re.search(r"\d", stripped))
-    )
 
 
 class HybridRetriever:

@@ -12,7 +12,7 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from bot.config import Settings
-from bot.retrieval import tokenize
+from bot.text import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "corpus" / "cpt-credential-guide.txt"
