@@ -42,7 +42,7 @@ unit: install browser
 
 evals: install ingest
 	$(PY) -m evals --dataset evals/datasets/cpt_faq.jsonl --report evals/reports/latest.json
-	$(PY) -m evals --dataset evals/datasets/dev.jsonl --report evals/reports/dev.json
+	$(PY) -m evals --dataset evals/datasets/dev.jsonl --report evals/reports/dev.json --report-only --quiet
 
 test: unit evals
 
