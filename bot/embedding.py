@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 64
 QUERY_CACHE_SIZE = 1024
+TOKEN_BUDGET = 512  # padded tokens per ONNX batch
 BACKENDS = ("auto", "onnx", "torch")
 ONNX_OPSET = 17
 ONNX_TOLERANCE = 1e-4  # an export whose vectors differ from torch's by more is not used
@@ -105,8 +106,7 @@ class OnnxEncoder:
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         # The file pads and truncates to 128; sentence-transformers uses the model's 256.
         self.tokenizer.enable_truncation(max_seq_length(path))
-        pad_id = self.tokenizer.token_to_id("[PAD]") or 0
-        self.tokenizer.enable_padding(pad_id=pad_id, pad_token="[PAD]")
+        self.tokenizer.no_padding()  # encode() pads each batch itself
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads  # 0: one per core
         options.inter_op_num_threads = 1
@@ -119,14 +119,24 @@ class OnnxEncoder:
     def encode(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> Any:
         import numpy as np
 
-        # Similar lengths together, so a batch pads little (as sentence-transformers does).
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        encodings = self.tokenizer.encode_batch([t.strip() for t in texts])
+        # Longest first, and batches cut at TOKEN_BUDGET padded tokens: on a small CPU a
+        # batch of long chunks is slower per text than a few at a time (measured in
+        # benchmarks/ingest_scaling.py), while short texts still go many to a batch.
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
         out = np.zeros((len(texts), 0), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            encodings = self.tokenizer.encode_batch([texts[i].strip() for i in rows])
-            ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
-            mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
+        start = 0
+        while start < len(order):
+            longest = len(encodings[order[start]].ids)
+            size = max(1, min(batch_size, TOKEN_BUDGET // max(longest, 1)))
+            rows = order[start : start + size]
+            start += size
+            ids = np.zeros((len(rows), longest), dtype=np.int64)
+            mask = np.zeros((len(rows), longest), dtype=np.int64)
+            for r, i in enumerate(rows):
+                n = len(encodings[i].ids)
+                ids[r, :n] = encodings[i].ids
+                mask[r, :n] = 1
             feed = {"input_ids": ids, "attention_mask": mask}
             if "token_type_ids" in self.inputs:
                 feed["token_type_ids"] = np.zeros_like(ids)

@@ -139,12 +139,14 @@ def test_judge_uses_min_and_max_bounds() -> None:
         ("{not json", "invalid JSON"),
         ('{"question": "q", "answerable": false}', "missing field 'id'"),
         (
-            '{"id": "a", "question": "q", "answerable": true, "expected_facts": [["x"]], "evidence": []}',
+            '{"id": "a", "question": "q", "answerable": true, '
+            '"expected_facts": [["x"]], "evidence": []}',
             "needs non-empty evidence",
         ),
         ('{"id": "a", "question": "q", "answerable": "yes"}', "must be a bool"),
         (
-            '{"id": "a", "question": "q", "answerable": false, "history": [{"role": "bot", "content": "x"}]}',
+            '{"id": "a", "question": "q", "answerable": false, '
+            '"history": [{"role": "bot", "content": "x"}]}',
             "history",
         ),
     ],
