@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.chunking import LIST_ITEM, Chunk, Span, readable
+from bot.chunking import LIST_ITEM, Chunk, Span, readable, subject_of
 from bot.retrieval import Retrieval, ScoredSentence
 from bot.text import tokenize
 
@@ -215,7 +215,9 @@ class ExtractiveAnswerer:
         chosen = self._select(scored)
         parts, citations = [], []
         for n, item in enumerate(chosen, start=1):
-            parts.append(f"{readable(item.span.text, item.chunk)} [{n}]")
+            subject = subject_of(item.span, item.chunk)
+            prefix = f"{subject} — " if subject else ""
+            parts.append(f"{prefix}{readable(item.span.text, item.chunk)} [{n}]")
             citations.append(
                 Citation(
                     n,

@@ -132,6 +132,21 @@ def sentences_with_context(chunk: Chunk) -> list[tuple[Span, str]]:
     return out
 
 
+def subject_of(span: Span, chunk: Chunk) -> str:
+    """The heading a sentence leans on for its subject, when it is the first sentence right
+    under that heading ("4. Maintenance Awareness" / "The module most directly relevant...").
+    Empty when the sentence stands on its own."""
+    offset = span.start - chunk.start
+    line_start = chunk.text.rfind("\n", 0, offset) + 1
+    if chunk.text[line_start:offset].strip() or line_start == 0:
+        return ""  # not the first sentence of its line, or no line above it
+    previous = chunk.text[chunk.text.rfind("\n", 0, line_start - 1) + 1 : line_start - 1].strip()
+    titles = chunk.section.split(" > ")
+    if previous in titles:
+        return NUMBERED.sub("", previous)
+    return ""
+
+
 def readable(text: str, chunk: Chunk) -> str:
     """A quote as it reads in prose: no list bullet; table rows labelled by the header."""
     if TABLE_ROW.match(text):
