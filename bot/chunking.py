@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Bump when chunking changes, so ingest knows an index built by older code is stale.
-CHUNKER_VERSION = 4
+CHUNKER_VERSION = 5
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+\S")
 BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
@@ -151,7 +151,7 @@ def readable(text: str, chunk: Chunk) -> str:
     """A quote as it reads in prose: no list bullet; table rows labelled by the header."""
     if TABLE_ROW.match(text):
         header = table_header(chunk)
-        cells = [c.strip() for c in text.strip().strip("|").split("|")]
+        cells = _cells(text)
         if header and len(header) == len(cells):
             return "; ".join(f"{h}: {c}" for h, c in zip(header, cells, strict=True)) + "."
         return ", ".join(cells) + "."
@@ -161,11 +161,17 @@ def readable(text: str, chunk: Chunk) -> str:
 
 
 def table_header(chunk: Chunk) -> list[str]:
-    lines = (chunk.context + "\n" + chunk.text).split("\n")
+    """Column names: the row above the rule line, or the header carried in the context."""
+    lines = chunk.text.split("\n")
     for i, line in enumerate(lines[:-1]):
         if TABLE_ROW.match(line) and TABLE_RULE.match(lines[i + 1].strip()):
-            return [c.strip() for c in line.strip().strip("|").split("|")]
-    return []
+            return _cells(line)
+    carried = [line for line in chunk.context.split("\n") if TABLE_ROW.match(line)]
+    return _cells(carried[0]) if carried else []
+
+
+def _cells(row: str) -> list[str]:
+    return [c.strip() for c in row.strip().strip("|").split("|")]
 
 
 def _span(line: str, line_start: int, start: int, end: int) -> Span:

@@ -1,0 +1,158 @@
+"""Chunker properties on the real guide and on generated documents."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.chunking import (
+    Chunk,
+    chunk_document,
+    readable,
+    sentences_with_context,
+    split_sentences,
+    subject_of,
+)
+
+
+def assert_partition(text: str, chunks: list[Chunk]) -> None:
+    """Every character is in exactly one chunk, or is whitespace between chunks."""
+    covered = [0] * len(text)
+    for chunk in chunks:
+        assert text[chunk.start : chunk.end] == chunk.text
+        for i in range(chunk.start, chunk.end):
+            covered[i] += 1
+    assert max(covered, default=0) <= 1, "chunks overlap"
+    skipped = "".join(ch for ch, n in zip(text, covered, strict=True) if n == 0)
+    assert skipped.strip() == "", f"non-whitespace left out: {skipped.strip()[:60]!r}"
+
+
+def test_the_guide_is_partitioned_exactly(guide_text: str) -> None:
+    for size in (300, 700, 1000, 2000):
+        assert_partition(guide_text, chunk_document(guide_text, "guide.txt", size))
+
+
+def test_ids_are_stable_and_change_with_the_text(guide_text: str) -> None:
+    first = [c.id for c in chunk_document(guide_text, "guide.txt")]
+    assert first == [c.id for c in chunk_document(guide_text, "guide.txt")]
+    assert len(set(first)) == len(first)
+    edited = guide_text.replace("$360-$480", "$370-$490")
+    changed = {c.id for c in chunk_document(edited, "guide.txt")} - set(first)
+    assert changed  # the chunk holding the price got a new id
+    renamed = {c.id for c in chunk_document(guide_text, "other.txt")}
+    assert renamed.isdisjoint(first)
+
+
+def test_sections_follow_implicit_and_numbered_headings(guide_text: str) -> None:
+    sections = {c.section for c in chunk_document(guide_text, "guide.txt")}
+    assert "The four required modules > 4. Maintenance Awareness" in sections
+    assert "Cost and funding" in sections
+    assert "How to stack CPT with other credentials > For AAS in Mechatronics students" in sections
+    # a heading that is not shaped like the children closes the parent
+    assert "Optional fifth module: Green Production" in sections
+    assert "CPT vs other entry-level credentials" in sections
+
+
+def test_the_heading_is_embedded_with_the_chunk(guide_text: str) -> None:
+    chunk = next(c for c in chunk_document(guide_text, "guide.txt") if "$360-$480" in c.text)
+    assert chunk.embed_text.startswith("Cost and funding")
+
+
+def test_list_items_keep_their_lead_in(guide_text: str) -> None:
+    chunks = chunk_document(guide_text, "guide.txt", 300)
+    item_chunk = next(c for c in chunks if c.text.startswith("- Employer apprenticeship"))
+    assert "Funding sources for US candidates:" in item_chunk.context
+    assert "Funding sources for US candidates:" in item_chunk.embed_text
+
+
+def test_table_rows_keep_their_header() -> None:
+    rows = "\n".join(f"| Cred {i} | scope {i} words here | ${i}0 | people {i} |" for i in range(12))
+    text = (
+        f"Comparison table\n| Credential | Scope | Cost | Best for |\n|---|---|---|---|\n{rows}\n"
+    )
+    chunks = chunk_document(text, "t.txt", 200)
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert "| Credential | Scope | Cost | Best for |" in chunk.text + chunk.context
+    row = next(s for s in split_sentences(chunks[-1]) if "Cred 11" in s.text)
+    assert readable(row.text, chunks[-1]) == (
+        "Credential: Cred 11; Scope: scope 11 words here; Cost: $110; Best for: people 11."
+    )
+
+
+def test_bare_faq_questions_form_an_answerless_chunk(guide_text: str) -> None:
+    chunks = chunk_document(guide_text, "guide.txt")
+    faq = [c for c in chunks if c.kind == "questions"]
+    assert len(faq) == 1
+    assert faq[0].section == "Frequently asked questions"
+    assert "How long does it take to earn the CPT?" in faq[0].text
+
+
+def test_markdown_headings_give_the_section_path() -> None:
+    text = "# Parking\nLot C is open.\n## Evenings\nUse Lot D after 6 pm.\n# Dorms\nNone.\n"
+    chunks = chunk_document(text, "faq.md", 1000)
+    assert [c.section for c in chunks] == ["Parking", "Parking > Evenings", "Dorms"]
+    assert_partition(text, chunks)
+
+
+def test_sentences_slice_the_source_and_skip_headings(guide_text: str) -> None:
+    for chunk in chunk_document(guide_text, "guide.txt"):
+        for span in split_sentences(chunk):
+            assert guide_text[span.start : span.end] == span.text
+    chunk = next(c for c in chunk_document(guide_text, "guide.txt") if "e.g., CPT-MT" in c.text)
+    texts = [s.text for s in split_sentences(chunk)]
+    assert any(t.startswith("- Single module (e.g., CPT-MT alone): 4-6 weeks") for t in texts)
+
+
+def test_a_numbered_heading_is_not_split_and_lends_its_subject(guide_text: str) -> None:
+    chunk = next(
+        c
+        for c in chunk_document(guide_text, "guide.txt")
+        if c.section.endswith("4. Maintenance Awareness")
+    )
+    spans = split_sentences(chunk)
+    assert spans[0].text == "4. Maintenance Awareness"
+    first_body = spans[1]
+    assert first_body.text.startswith("The module most directly relevant")
+    assert subject_of(first_body, chunk) == "Maintenance Awareness"
+    assert subject_of(spans[2], chunk) == ""
+
+
+def test_continuation_sentences_are_embedded_after_their_item_lead(guide_text: str) -> None:
+    chunk = next(c for c in chunk_document(guide_text, "guide.txt") if "(WIOA) grants" in c.text)
+    embedded = dict((s.text, e) for s, e in sentences_with_context(chunk))
+    key = next(t for t in embedded if t.startswith("Cover the full CPT credential"))
+    assert "Workforce Innovation and Opportunity Act (WIOA) grants." in embedded[key]
+
+
+LINE = st.one_of(
+    st.text(alphabet="abcdefghij ", min_size=3, max_size=60).map(lambda s: s.strip() + "."),
+    st.text(alphabet="ABCDE fgh", min_size=3, max_size=30).map(str.strip),  # heading-ish
+    st.text(alphabet="abc def", min_size=1, max_size=40).map(lambda s: "- " + s.strip() + "."),
+    st.integers(1, 9).map(lambda n: f"{n}. Numbered line {n}"),
+    st.text(alphabet="xyz ", min_size=1, max_size=20).map(lambda s: f"| {s} | {s} |"),
+    st.just("|---|---|"),
+    st.text(alphabet="qrs ", min_size=1, max_size=30).map(lambda s: s.strip() + "?"),
+    st.just(""),
+    st.just("   "),
+    st.integers(1, 3).map(lambda n: "#" * n + " Title"),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(LINE, max_size=40),
+    st.sampled_from(["doc.txt", "doc.md"]),
+    st.sampled_from([100, 400, 1000]),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_any_document_is_partitioned_exactly(
+    lines: list[str], name: str, size: int, newline: str
+) -> None:
+    text = newline.join(lines)
+    chunks = chunk_document(text, name, size)
+    assert_partition(text, chunks)
+    for chunk in chunks:
+        for span in split_sentences(chunk):
+            assert text[span.start : span.end] == span.text
+    assert [c.id for c in chunks] == [c.id for c in chunk_document(text, name, size)]
