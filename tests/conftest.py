@@ -67,7 +67,9 @@ def corpus_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path, corpus_dir: Path) -> Settings:
     return Settings(
-        corpus_dir=corpus_dir, index_dir=tmp_path / "index", data_dir=tmp_path / "data",
+        corpus_dir=corpus_dir,
+        index_dir=tmp_path / "index",
+        data_dir=tmp_path / "data",
         # Fake vectors are weaker evidence than MiniLM's: a lower bar keeps answers flowing.
         min_evidence=0.2,
     )

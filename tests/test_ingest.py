@@ -111,11 +111,11 @@ def test_a_broken_link_and_an_empty_folder_are_clear_errors(
     settings: Settings, fake_embeddings: HashingEmbeddings, corpus_dir: Path, tmp_path: Path
 ) -> None:
     (corpus_dir / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
-    with pytest.raises(CorpusError, match="gone.txt.*missing"):
+    with pytest.raises(CorpusError, match=r"gone\.txt.*missing"):
         ingest(settings, fake_embeddings)
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(EmptyCorpusError, match="No .txt or .md files"):
+    with pytest.raises(EmptyCorpusError, match=r"No \.txt or \.md files"):
         ingest(settings.with_(corpus_dir=empty), fake_embeddings)
     with pytest.raises(EmptyCorpusError):
         ingest(settings.with_(corpus_dir=tmp_path / "missing"), fake_embeddings)
