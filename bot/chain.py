@@ -135,9 +135,11 @@ class FaqChain:
     def chunk_count(self) -> int:
         return self.manifest.chunks if self.manifest else 0
 
-    def retrieve(self, question: str, history: Sequence[Message] = ()) -> Retrieval:
+    def retrieve(
+        self, question: str, history: Sequence[Message] = (), k: int | None = None
+    ) -> Retrieval:
         assert self.retriever is not None
-        return self.retriever.retrieve(question, history)
+        return self.retriever.retrieve(question, history, k)
 
     def ask(self, question: object, history: object = ()) -> Answer:
         text = clean_question(question, self.settings.max_question_chars)

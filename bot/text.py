@@ -32,10 +32,18 @@ DURATION = re.compile(r"\b(minutes?|hours?|days?|weeks?|months?|years?)\b", re.I
 
 
 def stem(word: str) -> str:
-    """A light suffix stemmer: enough to match 'modules'/'module', 'funding'/'funded'."""
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)] + keep
+    """A light suffix stemmer: "modules"/"module", "funding"/"funded", "classes"/"class"."""
+    if len(word) <= 3 or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("es") and word[:-2].endswith(("s", "x", "z", "ch", "sh")):
+        return word[:-2]
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    if word.endswith("s"):
+        return word[:-1]
     return word
 
 

@@ -19,10 +19,11 @@ GUIDE = ROOT / "corpus" / "cpt-credential-guide.txt"
 
 
 class HashingEmbeddings(Embeddings):
-    """Hashed bag of stemmed words, unit length. Stands in for MiniLM in unit tests."""
+    """Hashed bag of stemmed words and letter trigrams, unit length. Stands in for MiniLM
+    in unit tests: deterministic, fast, and similar texts get similar vectors."""
 
     name = "fake-hashing"
-    dims = 384
+    dims = 1024
 
     def __init__(self) -> None:
         self.calls = 0
@@ -30,8 +31,11 @@ class HashingEmbeddings(Embeddings):
     def _vector(self, text: str) -> list[float]:
         vec = np.zeros(self.dims, dtype=np.float32)
         for token in tokenize(text):
-            h = int(hashlib.md5(token.encode()).hexdigest(), 16)
-            vec[h % self.dims] += 1.0 if (h >> 12) % 2 else -1.0
+            # The word, and more faintly its letter trigrams: misspellings land close by.
+            grams = [token] + [f"#{token}#"[i : i + 3] for i in range(len(token))]
+            for n, gram in enumerate(grams):
+                h = int(hashlib.md5(gram.encode()).hexdigest(), 16)
+                vec[h % self.dims] += (1.0 if n == 0 else 0.3) * (1 if (h >> 12) % 2 else -1)
         norm = float(np.linalg.norm(vec))
         if norm == 0:
             vec[0] = 1.0
@@ -88,3 +92,20 @@ def chain(ingested: Settings, fake_embeddings: HashingEmbeddings):  # type: igno
     from bot.chain import FaqChain
 
     return FaqChain(ingested, fake_embeddings)
+
+
+@pytest.fixture(scope="session")
+def real_chain(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The real MiniLM model over the real guide, built once per test session."""
+    from bot.chain import FaqChain
+    from bot.embedding import MiniLMEmbeddings
+    from bot.ingest import ingest
+
+    root = tmp_path_factory.mktemp("real")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    shutil.copy(GUIDE, corpus / GUIDE.name)
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index", data_dir=root / "data")
+    embeddings = MiniLMEmbeddings()
+    ingest(settings, embeddings)
+    return FaqChain(settings, embeddings)

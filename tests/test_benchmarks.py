@@ -61,7 +61,7 @@ def test_linear_fit_of_a_line() -> None:
     assert fit["r2"] == pytest.approx(1.0)
 
 
-def test_latency_part_runs_on_a_tiny_input(fake_embeddings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_latency_part_runs_on_a_tiny_input(fake_embeddings, tmp_path: Path) -> None:
     result = latency.run(fake_embeddings, quick=True, profile_path=tmp_path / "p.txt")
     assert result["questions"] == 12
     for key in ("floor_ms", "ask_cold_cache_ms", "ask_warm_cache_ms", "metrics", "profile"):
@@ -72,7 +72,7 @@ def test_latency_part_runs_on_a_tiny_input(fake_embeddings, tmp_path: Path) -> N
     assert result["stage_calls_per_question"]["answer_building"] == 1.0
 
 
-def test_stage_clock_restores_the_chain(chain) -> None:  # type: ignore[no-untyped-def]
+def test_stage_clock_restores_the_chain(chain) -> None:
     before = chain.ask("How much does the full CPT cost?")
     with latency.StageClock(chain) as clock:
         chain.ask("How much does the full CPT cost?")
@@ -83,7 +83,7 @@ def test_stage_clock_restores_the_chain(chain) -> None:  # type: ignore[no-untyp
     assert chain.ask("How much does the full CPT cost?").text == before.text
 
 
-def test_baseline_part_runs_on_a_tiny_input(fake_embeddings) -> None:  # type: ignore[no-untyped-def]
+def test_baseline_part_runs_on_a_tiny_input(fake_embeddings) -> None:
     pytest.importorskip("langchain_text_splitters")
     result = baseline.run(fake_embeddings, quick=True)
     for side in ("stock_langchain", "ours"):
@@ -92,7 +92,7 @@ def test_baseline_part_runs_on_a_tiny_input(fake_embeddings) -> None:  # type: i
     assert result["stock_langchain"]["chunks"] > 0
 
 
-def test_ingest_scaling_runs_on_a_tiny_input(fake_embeddings) -> None:  # type: ignore[no-untyped-def]
+def test_ingest_scaling_runs_on_a_tiny_input(fake_embeddings) -> None:
     result = ingest_scaling.run(fake_embeddings, quick=True, budget_s=0)
     first, second = result["rows"]
     assert (first["copies"], second["copies"]) == (1, 2)
@@ -101,7 +101,7 @@ def test_ingest_scaling_runs_on_a_tiny_input(fake_embeddings) -> None:  # type: 
     assert first["index_bytes"] > 0 and "r2" in result["linear_fit"]
 
 
-def test_ingest_scaling_extrapolates_only_with_a_label(fake_embeddings) -> None:  # type: ignore[no-untyped-def]
+def test_ingest_scaling_extrapolates_only_with_a_label(fake_embeddings) -> None:
     row = {"copies": 2, "chunks": 50, "sentences": 300, "seconds": 4.0, "chunks_per_s": 12.5,
            "index_bytes": 1000}  # fmt: skip
     guess = ingest_scaling.extrapolate(row, 100)

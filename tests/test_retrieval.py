@@ -1,0 +1,77 @@
+"""Hybrid retrieval: text handling, follow-ups, fusion, the LangChain retriever."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from bot.chain import FaqChain
+from bot.retrieval import FaqRetriever, HybridRetriever
+from bot.text import is_follow_up, resolve_query, stem, tokenize
+
+
+def test_tokenize_drops_stop_words_and_stems_lightly() -> None:
+    assert tokenize("What are the modules costing?") == ["module", "cost"]
+    assert tokenize("module") == tokenize("modules")
+    assert stem("funding") == "fund" and stem("class") == "class"
+
+
+def test_follow_ups_lean_on_the_earlier_question() -> None:
+    history = [
+        {"role": "user", "content": "What does the Maintenance Awareness module cover?"},
+        {"role": "assistant", "content": "It covers preventive maintenance. [1]"},
+    ]
+    assert is_follow_up("and how long is it?")
+    assert not is_follow_up("What does the Safety module cover?")
+    _, topic = resolve_query("how long should I study for it?", history)
+    assert topic == "What does the Maintenance Awareness module cover?"
+    assert resolve_query("What is CPT 4.0?", history) == ("What is CPT 4.0?", "")
+    assert resolve_query("and how long is it?", []) == ("and how long is it?", "")
+
+
+@pytest.mark.integration
+def test_the_right_section_ranks_first(real_chain: FaqChain) -> None:
+    retrieval = real_chain.retrieve("How much does the full CPT credential cost?")
+    assert retrieval.hits[0].chunk.section == "Cost and funding"
+    assert [h.rank for h in retrieval.hits] == list(range(1, len(retrieval.hits) + 1))
+    scores = [h.score for h in retrieval.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.integration
+def test_a_follow_up_retrieves_the_earlier_topic(real_chain: FaqChain) -> None:
+    history = [{"role": "user", "content": "Tell me about the Maintenance Awareness module"}]
+    retrieval = real_chain.retrieve("what does it cover?", history)
+    assert any("Maintenance Awareness" in h.chunk.section for h in retrieval.hits[:2])
+
+
+def test_the_faq_index_of_bare_questions_is_never_returned(chain: FaqChain) -> None:
+    retrieval = chain.retrieve("Is the MSSC CPT recognized by employers?", k=50)
+    assert all(h.chunk.kind != "questions" for h in retrieval.hits)
+    assert all(not s.span.text.endswith("?") for s in retrieval.sentences)
+
+
+def test_misspelt_words_are_corrected_and_unknown_ones_reported(chain: FaqChain) -> None:
+    retrieval = chain.retrieve("is the saftey modul taken first? zzyzx")
+    assert "safety" in retrieval.query_tokens
+    assert "zzyzx" in retrieval.unknown_terms
+
+
+def test_fusion_rewards_agreement_between_rankings(chain: FaqChain) -> None:
+    hybrid = chain.retriever
+    assert isinstance(hybrid, HybridRetriever)
+    ids = list(hybrid.index.chunks)[:3]
+    fused = dict(
+        hybrid._fuse({"bm25": [ids[0], ids[1]], "dense": [ids[1], ids[0]], "sentence": [ids[1]]})
+    )
+    assert fused[ids[1]] > fused[ids[0]] > fused.get(ids[2], 0.0)
+
+
+def test_the_langchain_retriever_returns_documents_with_offsets(chain: FaqChain) -> None:
+    retriever = FaqRetriever(hybrid=chain.retriever, k=3)
+    docs = retriever.invoke("What is CPT 4.0?")
+    assert len(docs) == 3 and all(isinstance(d, Document) for d in docs)
+    meta = docs[0].metadata
+    assert {"source", "section", "start", "end", "score", "rank"} <= set(meta)
+    source = (chain.settings.corpus_dir / meta["source"]).read_text()
+    assert source[meta["start"] : meta["end"]] == docs[0].page_content
