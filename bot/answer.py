@@ -38,7 +38,10 @@ ENGLISH_ONLY_TEXT = (
 # Requests to change the assistant's rules are not questions about the guide.
 INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instruction|prompt|rule|guide|above|previous)"
-    r"|\bsystem prompt\b|\byou are now\b|\bpretend (to be|you)\b|\bjailbreak\b",
+    r"|\bsystem prompt\b|\byou are now\b|\bpretend (to be|you)\b|\bjailbreak\b"
+    r"|\b(reveal|print|show|repeat)\b.{0,30}\b(hidden|secret|internal|your)\b.{0,20}"
+    r"\b(rules|instructions|prompt|configuration)\b"
+    r"|\bfrom now on,? you\b|\byou are an? (unrestricted|unfiltered|jailbroken)\b",
     re.IGNORECASE | re.DOTALL,
 )
 ENGLISH_HINTS = frozenset(
@@ -116,7 +119,7 @@ FOREIGN_HINTS = frozenset(
 )
 
 
-UNKNOWN_WORD_PENALTY = 0.2
+UNKNOWN_WORD_PENALTY = 0.3
 TYPED_CANDIDATES = 6
 # Questions that ask for one kind of fact, and what that fact looks like in a sentence.
 ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
@@ -194,7 +197,7 @@ def abstain(text: str = ABSTAIN_TEXT, passages: Sequence[Chunk] = ()) -> Answer:
 class ExtractiveAnswerer:
     """Quote and condense the best sentences of the top passages."""
 
-    def __init__(self, min_evidence: float = 0.30) -> None:
+    def __init__(self, min_evidence: float = 0.26) -> None:
         self.min_evidence = min_evidence
 
     def answer(self, question: str, retrieval: Retrieval) -> Answer:

@@ -52,7 +52,7 @@ class Settings:
     chunk_chars: int = 1000
     top_k: int = 5
     # Below this best-sentence score the bot says the guide does not cover the question.
-    min_evidence: float = 0.30
+    min_evidence: float = 0.26
     llm: str = ""  # e.g. "openai:gpt-4o-mini"; empty = extractive answers only
     max_question_chars: int = 2000
     max_history_turns: int = 20
