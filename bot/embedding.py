@@ -111,6 +111,9 @@ class OnnxEncoder:
         options.intra_op_num_threads = threads  # 0: one per core
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # No busy-waiting between runs: the same latency here, and half the CPU time per
+        # question, which Chroma and the web server on a 2-core machine need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
             str(onnx_path), options, providers=["CPUExecutionProvider"]
         )

@@ -103,10 +103,17 @@ class CorpusIndex:
         self.bm25 = BM25Okapi(tokens) if tokens else None
         self.vocabulary = frozenset(t for doc in tokens for t in doc)
         self.sentence_tokens = [frozenset(tokenize(s.embed_text)) for s in self.sentences]
+        # Fixed per sentence, so worked out once here rather than for every question.
+        self.candidate = [
+            is_answer_candidate(s.span.text, set(self.chunks[s.chunk_id].section.split(" > ")))
+            for s in self.sentences
+        ]
+        self.fragment = [is_fragment(s.span.text) for s in self.sentences]
         self.term_words: list[str] = []
         self.term_matrix = np.zeros((0, 1), dtype=np.float32)
         self._embeddings: Embeddings | None = None
         self.known_words: frozenset[str] = frozenset()
+        self._corrections: dict[str, tuple[str, bool]] = {}  # per generation: vocabulary fixed
 
     def idf(self, token: str) -> float:
         if self.bm25 is None:
@@ -140,28 +147,35 @@ class CorpusIndex:
         return self.term_words[best] if sims[best] >= RELATED_WORD_MIN else None
 
     def correct(self, question_words: list[str]) -> tuple[list[str], list[str]]:
-        """Stem the question's words, mapping ones the corpus never uses to a misspelling's
-        fix or a related corpus word; return (tokens, tokens still unknown)."""
-        fixed, unknown = [], []
+        fixed: list[str] = []
+        unknown: list[str] = []
         for word in question_words:
-            token = stem(word)
-            if token in self.vocabulary or token.isdigit():
-                fixed.append(token)
-                continue
-            # A real English word is no typo: "score" must not become "scope", or questions
-            # the guide does not cover would look covered. "saftey" may become "safety".
-            cutoff = 0.9 if word in self.known_words else 0.75
-            close = difflib.get_close_matches(token, self.vocabulary, n=1, cutoff=cutoff)
-            close = close if len(token) >= 4 else []
-            related = None if close else self.related_word(word)
-            if close:
-                fixed.append(close[0])
-            elif related is not None:
-                fixed.append(stem(related))
-            else:
-                fixed.append(token)
+            if word not in self._corrections:
+                if len(self._corrections) > 50_000:  # typed words are unbounded: cap memory
+                    self._corrections.clear()
+                self._corrections[word] = self._correct_word(word)
+            token, known = self._corrections[word]
+            fixed.append(token)
+            if not known:
                 unknown.append(token)
         return fixed, unknown
+
+    def _correct_word(self, word: str) -> tuple[str, bool]:
+        """Stem a question word; one the corpus never uses becomes a misspelling's fix or a
+        related corpus word. Returns (token, whether the corpus knows it)."""
+        token = stem(word)
+        if token in self.vocabulary or token.isdigit():
+            return token, True
+        # A real English word is no typo: "score" must not become "scope", or questions
+        # the guide does not cover would look covered. "saftey" may become "safety".
+        cutoff = 0.9 if word in self.known_words else 0.75
+        close = difflib.get_close_matches(token, self.vocabulary, n=1, cutoff=cutoff)
+        if close and len(token) >= 4:
+            return close[0], True
+        related = self.related_word(word)
+        if related is not None:
+            return stem(related), True
+        return token, False
 
 
 class HybridRetriever:
@@ -228,10 +242,9 @@ class HybridRetriever:
         scored = []
         for cid in chunk_ids:
             chunk = self.index.chunks[cid]
-            titles = set(chunk.section.split(" > "))
             for row in self.index.sentence_rows.get(cid, []):
                 span = self.index.sentences[row].span
-                if not is_answer_candidate(span.text, titles):
+                if not self.index.candidate[row]:
                     continue
                 shared = q_tokens & self.index.sentence_tokens[row]
                 overlap = sum(self.index.idf(t) for t in shared) / q_weight
@@ -242,7 +255,7 @@ class HybridRetriever:
                     bonus += 0.05
                 if wants_duration and DURATION.search(span.text) and re.search(r"\d", span.text):
                     bonus += 0.08
-                if is_fragment(span.text):
+                if self.index.fragment[row]:
                     bonus -= FRAGMENT_PENALTY
                 dense = float(sims[row])
                 scored.append(

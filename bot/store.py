@@ -206,6 +206,7 @@ class GenerationStore:
         )
         # chromadb's typing of results is loose (Optional everywhere): read them as Any.
         self._chunk_collection: Any = self.chunks._collection
+        self._count: int | None = None
         self._sentence_collection: Any = self.sentences._collection
 
     @classmethod
@@ -278,7 +279,10 @@ class GenerationStore:
 
     def search(self, vector: Sequence[float], k: int) -> list[tuple[str, float]]:
         """Top-k chunk ids by cosine similarity."""
-        count = self._chunk_collection.count()
+        # A generation is never written after its swap: count it once, not per query.
+        if self._count is None:
+            self._count = int(self._chunk_collection.count())
+        count = self._count
         if count == 0:
             return []
         got = self._chunk_collection.query(

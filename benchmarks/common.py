@@ -1,0 +1,209 @@
+"""Shared helpers: machine info, percentiles, temporary indexes, scaled corpora, RSS."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = ROOT / "corpus" / "cpt-credential-guide.txt"
+DATASET = ROOT / "evals" / "datasets" / "cpt_faq.jsonl"
+RESULTS = Path(__file__).resolve().parent / "results"
+LIBRARIES = (
+    "torch",
+    "onnxruntime",
+    "onnx",
+    "chromadb",
+    "sentence-transformers",
+    "transformers",
+    "tokenizers",
+    "gradio",
+    "langchain-core",
+    "langchain-chroma",
+    "langchain-text-splitters",
+    "rank-bm25",
+    "numpy",
+)
+
+
+# ----------------------------------------------------------------------------- machine
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info() -> dict[str, Any]:
+    versions: dict[str, str | None] = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    try:
+        load = list(os.getloadavg())
+    except OSError:
+        load = []
+    mem_kb = meminfo_kb("MemTotal")
+    return {
+        "cores": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1) if mem_kb else None,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "libraries": versions,
+        "load_average_at_start": [round(x, 2) for x in load],
+    }
+
+
+def meminfo_kb(field: str) -> int:
+    try:
+        for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def proc_status_kb(pid: int | str, field: str) -> int:
+    """VmRSS (now) or VmHWM (peak) of a process, in kB, from /proc; 0 if unknown."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except OSError:
+        return 0
+    match = re.search(rf"^{field}:\s+(\d+)\s+kB", text, re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+# ----------------------------------------------------------------------------- stats
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..1); 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return float(ordered[index])
+
+
+def summary_ms(values_ms: Sequence[float]) -> dict[str, float]:
+    return {
+        "n": len(values_ms),
+        "p50": round(percentile(values_ms, 0.5), 3),
+        "p95": round(percentile(values_ms, 0.95), 3),
+        "mean": round(statistics.fmean(values_ms), 3) if values_ms else 0.0,
+    }
+
+
+def ratio(a: float, b: float) -> float | None:
+    return round(a / b, 2) if b else None
+
+
+def timed_ms(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    out = fn()
+    return (time.perf_counter() - start) * 1000, out
+
+
+# ----------------------------------------------------------------------------- corpora
+def headings(text: str, chunk_chars: int = 1000) -> set[str]:
+    """The guide's section titles, as the chunker sees them."""
+    from bot.chunking import chunk_document
+
+    return {
+        t for c in chunk_document(text, "guide.txt", chunk_chars) for t in c.section.split(" > ")
+    }
+
+
+def copy_of_guide(text: str, n: int, titles: set[str]) -> str:
+    """Copy n of the guide with every section title made distinct (copy 0 is the guide)."""
+    if n == 0:
+        return text
+    lines = [
+        f"{line.rstrip()} (site {n})" if line.strip() in titles else line
+        for line in text.splitlines()
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_corpus(directory: Path, copies: int, guide: Path = GUIDE) -> Path:
+    """``copies`` files: the guide repeated, each copy with its own section names."""
+    directory.mkdir(parents=True, exist_ok=True)
+    text = guide.read_text(encoding="utf-8")
+    titles = headings(text)
+    for n in range(copies):
+        (directory / f"guide-{n:03d}.txt").write_text(copy_of_guide(text, n, titles), "utf-8")
+    return directory
+
+
+def dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
+
+
+@dataclass
+class TempIndex:
+    """A throwaway corpus + index: benchmarks never touch the user's .faqbot/."""
+
+    root: Path
+    settings: Settings
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def temp_index(copies: int = 1, prefix: str = "bench-", **changes: Any) -> TempIndex:
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    corpus = root / "corpus"
+    if copies == 1:
+        corpus.mkdir()
+        shutil.copy(GUIDE, corpus / GUIDE.name)
+    else:
+        write_corpus(corpus, copies)
+    settings = Settings(
+        corpus_dir=corpus, index_dir=root / "index", data_dir=root / "data", **changes
+    )
+    return TempIndex(root, settings)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def load_cases(dataset: Path = DATASET, limit: int | None = None) -> list[Any]:
+    from evals.dataset import load_dataset
+
+    cases = load_dataset(dataset)
+    return cases[:limit] if limit else cases
+
+
+def real_embeddings(backend: str = "auto") -> Any:
+    from bot.embedding import MiniLMEmbeddings
+
+    return MiniLMEmbeddings(backend=backend)
+
+
+def clear_query_cache(embeddings: Any) -> None:
+    clear = getattr(embeddings, "cache_clear", None)
+    if clear is not None:
+        clear()
+    elif hasattr(embeddings, "_cache"):
+        embeddings._cache.clear()

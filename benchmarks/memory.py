@@ -1,0 +1,132 @@
+"""Part 4: resident memory of the serving process, idle and under load.
+
+The server (``benchmarks.serve``: the real Gradio app over a temporary index) runs in its
+own process; its RSS and peak RSS (VmHWM) are read from /proc. "Idle" is after start-up
+and one answered question; "under load" is the peak during the load benchmark
+(``benchmarks.load``), which drives the same server.
+
+    python -m benchmarks.memory [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import ROOT, free_port, proc_status_kb
+
+GOAL_MB = 1024
+
+
+class ServerProcess:
+    """``benchmarks.serve`` on a free loopback port, stopped (by its own pid) on exit."""
+
+    def __init__(
+        self,
+        settings: Any,
+        backend: str = "auto",
+        log: Path | None = None,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
+        self.settings = settings
+        self.backend = backend
+        self.extra_args = extra_args
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start_seconds = 0.0
+
+    def __enter__(self) -> ServerProcess:
+        env = dict(os.environ)
+        env.update(
+            PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+            GRADIO_ANALYTICS_ENABLED="False",
+            FAQBOT_CORPUS_DIR=str(self.settings.corpus_dir),
+            FAQBOT_INDEX_DIR=str(self.settings.index_dir),
+            FAQBOT_DATA_DIR=str(self.settings.data_dir),
+            FAQBOT_RATE_PER_MINUTE="1000000",
+            FAQBOT_RATE_PER_DAY="1000000",
+            FAQBOT_QUEUE_SIZE="1024",
+        )
+        out = open(self.log, "wb") if self.log else subprocess.DEVNULL
+        started = time.perf_counter()
+        cmd = [sys.executable, "-m", "benchmarks.serve", "--port", str(self.port)]
+        cmd += ["--backend", self.backend, *self.extra_args]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=out)
+        self._wait_ready(timeout=180)
+        self.start_seconds = time.perf_counter() - started
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.proc.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.url + "/", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.25)
+        raise TimeoutError(f"the server did not answer on {self.url} in {timeout:.0f} s")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=15)
+
+    def rss_mb(self) -> float:
+        return round(proc_status_kb(self.pid, "VmRSS") / 1024, 1)
+
+    def peak_mb(self) -> float:
+        return round(proc_status_kb(self.pid, "VmHWM") / 1024, 1)
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+
+def idle_figures(server: ServerProcess) -> dict[str, Any]:
+    """After start-up and one answered question, settled for a moment."""
+    from benchmarks.load import ask_once
+
+    ask_once(server.url, "How much does the full CPT cost?")
+    time.sleep(1.0)
+    return {
+        "server_start_s": round(server.start_seconds, 2),
+        "idle_rss_mb": server.rss_mb(),
+        "idle_peak_rss_mb": server.peak_mb(),
+    }
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    from benchmarks.load import run as run_load
+
+    result = run_load(quick=quick)
+    return {k: v for k, v in result.items() if "rss" in k or k in ("server_start_s", "goal_mb")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="5 clients for 5 s")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(quick=args.quick), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
