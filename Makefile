@@ -48,8 +48,8 @@ test: unit evals
 
 check: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy bot evals app.py ingest.py
+	$(VENV)/bin/ruff format --check bot evals tests benchmarks app.py ingest.py
+	$(VENV)/bin/mypy bot evals benchmarks app.py ingest.py
 
 bench: install ingest
 	$(PY) -m benchmarks
