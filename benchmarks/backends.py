@@ -16,15 +16,13 @@ dynamic quantization of that export (what ``export_dynamic_quantized_onnx_model`
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
-import json
 import tempfile
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import load_cases, ratio, summary_ms, temp_index, timed_ms
+from benchmarks.common import load_cases, part_main, ratio, summary_ms, temp_index, timed_ms
 
 ST_ONNX_NOTE = (
     "sentence-transformers backend='onnx' needs optimum-onnx; its only release (0.1.0) pins "
@@ -143,11 +141,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="12 questions")
-    args = parser.parse_args(argv)
-    print(json.dumps(run(quick=args.quick), indent=2))
-    return 0
+    return part_main(run, __doc__, "12 questions", argv)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ each question, one after the other per question.
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from collections.abc import Sequence
 from functools import partial
@@ -22,6 +20,7 @@ from typing import Any
 from benchmarks.common import (
     clear_query_cache,
     load_cases,
+    part_main,
     ratio,
     real_embeddings,
     summary_ms,
@@ -135,11 +134,7 @@ def run(embeddings: Any = None, quick: bool = False) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="12 questions")
-    args = parser.parse_args(argv)
-    print(json.dumps(run(quick=args.quick), indent=2))
-    return 0
+    return part_main(run, __doc__, "12 questions", argv)
 
 
 if __name__ == "__main__":

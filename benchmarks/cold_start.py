@@ -11,7 +11,6 @@ is the floor. The index is a temporary one, built before the runs.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -20,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from benchmarks.common import ROOT, real_embeddings, temp_index
+from benchmarks.common import ROOT, part_main, real_embeddings, temp_index
 
 GOAL_SECONDS = 8.0
 HEAVY = (
@@ -138,11 +137,7 @@ def run(quick: bool = False, backends: tuple[str, ...] | None = None) -> dict[st
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="one run, default backend only")
-    args = parser.parse_args(argv)
-    print(json.dumps(run(quick=args.quick), indent=2))
-    return 0
+    return part_main(run, __doc__, "one run, default backend only", argv)
 
 
 if __name__ == "__main__":

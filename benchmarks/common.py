@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.metadata
+import json
 import os
 import platform
 import re
@@ -207,3 +209,12 @@ def clear_query_cache(embeddings: Any) -> None:
         clear()
     elif hasattr(embeddings, "_cache"):
         embeddings._cache.clear()
+
+
+def part_main(run: Any, doc: str | None, quick_help: str, argv: list[str] | None = None) -> int:
+    """The command line every part shares: ``python -m benchmarks.PART [--quick]``."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    args = parser.parse_args(argv)
+    print(json.dumps(run(quick=args.quick), indent=2))
+    return 0

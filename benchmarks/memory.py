@@ -10,9 +10,7 @@ and one answered question; "under load" is the peak during the load benchmark
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import os
 import subprocess
 import sys
@@ -20,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import ROOT, free_port, proc_status_kb
+from benchmarks.common import ROOT, free_port, part_main, proc_status_kb
 
 GOAL_MB = 1024
 
@@ -121,11 +119,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="5 clients for 5 s")
-    args = parser.parse_args(argv)
-    print(json.dumps(run(quick=args.quick), indent=2))
-    return 0
+    return part_main(run, __doc__, "5 clients for 5 s", argv)
 
 
 if __name__ == "__main__":

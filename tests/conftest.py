@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,13 @@ from bot.text import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "corpus" / "cpt-credential-guide.txt"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on, for servers the tests start."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 class HashingEmbeddings(Embeddings):

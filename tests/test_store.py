@@ -16,15 +16,9 @@ from bot.config import Settings
 from bot.errors import IndexMissingError, StoreUnavailableError
 from bot.ingest import ingest
 from bot.store import GenerationStore, ServerLocation, open_location
-from tests.conftest import HashingEmbeddings
+from tests.conftest import HashingEmbeddings, free_port
 
 CHROMA = Path(sys.executable).with_name("chroma")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

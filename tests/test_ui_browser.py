@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import pytest
 from bot.answer import Answer
 from bot.config import Settings
 from bot.ui import SUGGESTIONS, build_app, page_options
-from tests.conftest import GUIDE, HashingEmbeddings
+from tests.conftest import GUIDE, HashingEmbeddings, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -72,12 +71,6 @@ class Server:
         if not path.exists():
             return []
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
