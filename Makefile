@@ -57,5 +57,10 @@ bench: install ingest
 screenshot: install browser ingest
 	FAQBOT_CHROMIUM=$(CHROMIUM) $(PY) -m benchmarks.screenshot
 
+# The assistant on :7860 and a demo college page on :8080 that embeds it (a second origin).
+demo: install ingest
+	$(PY) examples/college-site/serve.py --port 8080 --assistant http://127.0.0.1:7860 & \
+	trap 'kill %1' EXIT; $(PY) app.py
+
 clean:
 	rm -rf .faqbot evals/reports/*.json

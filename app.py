@@ -1,4 +1,7 @@
-"""Launch the chat UI: ``python app.py`` (``make run``). Settings come from ``FAQBOT_*``."""
+"""Serve the assistant: ``python app.py`` (``make run``). Settings come from ``FAQBOT_*``.
+
+The chat is at ``/``; ``/embed/``, ``/widget.js``, ``/api/ask`` and ``/healthz`` serve sites
+that embed it (see ``bot/server.py``)."""
 
 from __future__ import annotations
 
@@ -18,15 +21,18 @@ def main() -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own startup self-checks
     try:
         settings = Settings.from_env()
+        import uvicorn
+
         from bot.chain import FaqChain
-        from bot.ui import build_app, page_options
+        from bot.server import create_server
 
         chain = FaqChain.from_settings(settings)
-        app = build_app(chain, settings)
+        app = create_server(chain, settings)
     except FaqBotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    app.launch(server_name=settings.host, server_port=settings.port, **page_options())
+    print(f"Serving on http://{settings.host}:{settings.port}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0
 
 

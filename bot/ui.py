@@ -247,6 +247,10 @@ JS = """() => {
     .observe(document.body, { subtree: true, childList: true, characterData: true,
                               attributes: true, attributeFilter: ["aria-label"] });
   relabel();
+  // Inside the site widget's iframe, Esc asks the widget (another origin) to close.
+  if (window.parent !== window) document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") window.parent.postMessage({ type: "cpt-faq-close" }, "*");
+  });
 }"""
 
 

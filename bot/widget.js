@@ -1,0 +1,103 @@
+/* CPT FAQ assistant launcher. One tag on any page:
+ *   <script src="https://HOST/widget.js" data-title="Ask about CPT" data-color="#003366"
+ *           data-position="right" data-greeting="Hi! Ask me about the CPT credential." defer></script>
+ * Everything lives in a shadow root, so the host page's styles and globals are never
+ * touched; the only global is window.CPTFaqWidget (open/close/toggle). */
+(function () {
+  "use strict";
+  if (window.CPTFaqWidget) return;
+  var script = document.currentScript;
+  if (!script) return;
+  var base = new URL(script.src, location.href);
+  var data = script.dataset || {};
+  var title = data.title || "Ask about CPT";
+  var color = /^#[0-9a-fA-F]{3,8}$/.test(data.color || "") ? data.color : "#003366";
+  var side = data.position === "left" ? "left" : "right";
+  var key = "cpt-faq-widget-open:" + base.origin;
+
+  var host = document.createElement("div");
+  host.setAttribute("data-cpt-faq-widget", "");
+  var root = host.attachShadow({ mode: "open" });
+  var css = document.createElement("style");
+  css.textContent =
+    ":host{all:initial}" +
+    ".launch{position:fixed;bottom:20px;" + side + ":20px;z-index:2147483000;border:0;" +
+    "border-radius:28px;padding:14px 20px;font:600 15px system-ui,sans-serif;color:#fff;" +
+    "background:" + color + ";box-shadow:0 4px 14px rgba(0,0,0,.25);cursor:pointer}" +
+    ".launch:focus-visible,.close:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}" +
+    ".panel{position:fixed;bottom:84px;" + side + ":20px;z-index:2147483000;width:min(420px,calc(100vw - 24px));" +
+    "height:min(640px,calc(100vh - 110px));display:none;flex-direction:column;background:#fff;" +
+    "border-radius:12px;overflow:hidden;box-shadow:0 8px 30px rgba(0,0,0,.3)}" +
+    ".panel.open{display:flex}" +
+    ".bar{display:flex;align-items:center;justify-content:space-between;padding:8px 12px;" +
+    "background:" + color + ";color:#fff;font:600 15px system-ui,sans-serif}" +
+    ".close{border:0;background:transparent;color:#fff;font-size:22px;line-height:1;cursor:pointer}" +
+    "iframe{flex:1;border:0;width:100%}";
+  var button = document.createElement("button");
+  button.className = "launch";
+  button.type = "button";
+  button.textContent = title;
+  button.setAttribute("aria-expanded", "false");
+  button.setAttribute("aria-controls", "cpt-faq-panel");
+  var panel = document.createElement("div");
+  panel.className = "panel";
+  panel.id = "cpt-faq-panel";
+  panel.setAttribute("role", "dialog");
+  panel.setAttribute("aria-label", title);
+  var bar = document.createElement("div");
+  bar.className = "bar";
+  var heading = document.createElement("span");
+  heading.textContent = title;
+  var close = document.createElement("button");
+  close.className = "close";
+  close.type = "button";
+  close.setAttribute("aria-label", "Close " + title);
+  close.textContent = "\u00d7";
+  bar.appendChild(heading);
+  bar.appendChild(close);
+  panel.appendChild(bar);
+  var frame = null;
+
+  function open() {
+    if (!frame) {
+      frame = document.createElement("iframe");
+      var src = new URL("embed/", base);
+      if (data.greeting) src.searchParams.set("greeting", data.greeting);
+      frame.src = src.href;
+      frame.title = title;
+      panel.appendChild(frame);
+    }
+    panel.classList.add("open");
+    button.setAttribute("aria-expanded", "true");
+    try { sessionStorage.setItem(key, "1"); } catch (e) { /* storage may be off */ }
+    close.focus();
+  }
+  function hide() {
+    panel.classList.remove("open");
+    button.setAttribute("aria-expanded", "false");
+    try { sessionStorage.setItem(key, "0"); } catch (e) { /* storage may be off */ }
+    button.focus();
+  }
+  function toggle() { panel.classList.contains("open") ? hide() : open(); }
+  button.addEventListener("click", toggle);
+  close.addEventListener("click", hide);
+  root.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && panel.classList.contains("open")) hide();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && panel.classList.contains("open")) hide();
+  });
+  // Esc pressed inside the chat iframe arrives as a message from the assistant's origin.
+  window.addEventListener("message", function (event) {
+    if (event.origin === base.origin && event.data && event.data.type === "cpt-faq-close" &&
+        panel.classList.contains("open")) hide();
+  });
+  root.appendChild(css);
+  root.appendChild(panel);
+  root.appendChild(button);
+  (document.body || document.documentElement).appendChild(host);
+  var wasOpen = false;
+  try { wasOpen = sessionStorage.getItem(key) === "1"; } catch (e) { /* storage may be off */ }
+  if (wasOpen) open();
+  window.CPTFaqWidget = { open: open, close: hide, toggle: toggle };
+})();

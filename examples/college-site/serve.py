@@ -1,0 +1,36 @@
+"""Serve the demo college page on its own port (a second origin), pointing its widget tag
+at the assistant: ``python examples/college-site/serve.py [--port 8080] [--assistant URL]``."""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+from pathlib import Path
+
+PAGE = Path(__file__).with_name("index.html")
+
+
+def page(assistant: str) -> bytes:
+    return PAGE.read_text(encoding="utf-8").replace("WIDGET_ORIGIN", assistant.rstrip("/")).encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--assistant", default="http://127.0.0.1:7860")
+    args = parser.parse_args()
+    body = page(args.assistant)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+    print(f"Demo college page on http://localhost:{args.port} (widget from {args.assistant})")
+    http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

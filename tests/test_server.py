@@ -1,0 +1,121 @@
+"""The public host app: API, health, widget script, origins, rate limits, size caps."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import Request
+from fastapi.testclient import TestClient
+
+from bot.chain import FaqChain
+from bot.config import Settings
+from bot.server import RateLimiter, client_key, create_server
+
+ALLOWED = "https://www.example-college.edu"
+EVIL = "https://evil.example"
+
+
+@pytest.fixture
+def client(chain: FaqChain) -> TestClient:
+    settings = chain.settings.with_(allowed_origins=(ALLOWED,), rate_per_minute=20)
+    return TestClient(create_server(chain, settings, mount_ui=False))
+
+
+def test_ask_returns_answer_citations_and_abstained(client: TestClient) -> None:
+    res = client.post("/api/ask", json={"question": "How much does the full CPT cost?"})
+    assert res.status_code == 200
+    body = res.json()
+    assert "360" in body["answer"] and body["abstained"] is False
+    assert body["citations"][0]["n"] == 1 and body["citations"][0]["quote"]
+    assert res.headers["x-content-type-options"] == "nosniff"
+
+
+def test_bad_questions_are_clear_4xx(client: TestClient) -> None:
+    assert client.post("/api/ask", json={"question": "  "}).status_code == 400
+    too_long = client.post("/api/ask", json={"question": "x" * 3000})
+    assert too_long.status_code == 400 and "limit is 2,000" in too_long.json()["error"]
+    huge = client.post("/api/ask", json={"question": "x" * 100_000})
+    assert huge.status_code == 413 and "too large" in huge.json()["error"]
+    assert client.post("/api/ask", json={"history": []}).status_code == 422
+    assert client.get("/healthz").status_code == 200  # and the server is still up
+
+
+def test_health_reports_the_index(client: TestClient) -> None:
+    body = client.get("/healthz").json()
+    assert body["index_loaded"] is True and body["chunks"] > 0 and body["model"]
+
+
+def test_widget_script_is_served_as_javascript(client: TestClient) -> None:
+    res = client.get("/widget.js")
+    assert res.status_code == 200
+    assert res.headers["content-type"].startswith("application/javascript")
+    assert "attachShadow" in res.text and "CPTFaqWidget" in res.text
+
+
+def test_cors_preflight_only_for_allowed_origins(client: TestClient) -> None:
+    ok = client.options(
+        "/api/ask", headers={"Origin": ALLOWED, "Access-Control-Request-Method": "POST"}
+    )
+    assert ok.status_code == 204
+    assert ok.headers["access-control-allow-origin"] == ALLOWED
+    bad = client.options(
+        "/api/ask", headers={"Origin": EVIL, "Access-Control-Request-Method": "POST"}
+    )
+    assert bad.status_code == 403
+    assert "access-control-allow-origin" not in bad.headers
+    post = client.post("/api/ask", json={"question": "What is CPT?"}, headers={"Origin": EVIL})
+    assert "access-control-allow-origin" not in post.headers  # never echoed
+
+
+def test_the_21st_ask_in_a_minute_is_refused_even_with_spoofed_forwarding(
+    client: TestClient,
+) -> None:
+    for i in range(6):  # each API ask costs 3 of the 20 per minute
+        spoof = {"X-Forwarded-For": f"203.0.113.{i}"}
+        assert (
+            client.post("/api/ask", json={"question": "What is CPT?"}, headers=spoof).status_code
+            == 200
+        )
+    res = client.post(
+        "/api/ask", json={"question": "What is CPT?"}, headers={"X-Forwarded-For": "198.51.100.7"}
+    )
+    assert res.status_code == 429 and res.headers["retry-after"] == "60"
+    assert "try again" in res.json()["error"]
+
+
+def test_rate_limiter_counts_per_minute_and_per_day() -> None:
+    limiter = RateLimiter(per_minute=20, per_day=25)
+    assert all(limiter.allow("a", now=1000.0 + i) for i in range(20))
+    assert not limiter.allow("a", now=1030.0)  # 21st in the minute
+    assert limiter.allow("b", now=1030.0)  # another client is unaffected
+    assert all(limiter.allow("a", now=1100.0 + i) for i in range(5))
+    assert not limiter.allow("a", now=1200.0)  # 26th that day
+
+
+def request_from(peer: str, forwarded: str = "") -> Request:
+    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+    return Request({"type": "http", "client": (peer, 5000), "headers": headers})
+
+
+def test_forwarded_for_counts_only_behind_a_trusted_proxy() -> None:
+    proxies = ("10.0.0.0/8",)
+    # straight from the internet: the header is the client's own claim, ignored
+    assert client_key(request_from("198.51.100.9", "203.0.113.1"), proxies) == "198.51.100.9"
+    # through our proxy: the nearest address the proxy did not add
+    assert client_key(request_from("10.0.0.5", "203.0.113.1, 10.0.0.7"), proxies) == "203.0.113.1"
+    assert client_key(request_from("10.0.0.5"), proxies) == "10.0.0.5"
+    assert client_key(request_from("10.0.0.5", "203.0.113.1"), ()) == "10.0.0.5"
+
+
+@pytest.mark.integration
+def test_embed_is_frameable_only_by_allowed_origins_and_gradio_api_is_capped(
+    chain: FaqChain,
+) -> None:
+    settings: Settings = chain.settings.with_(allowed_origins=(ALLOWED,))
+    client = TestClient(create_server(chain, settings))
+    embed = client.get("/embed/")
+    assert embed.status_code == 200
+    csp = embed.headers["content-security-policy"]
+    assert f"frame-ancestors 'self' {ALLOWED}" in csp and EVIL not in csp
+    assert client.get("/").headers["content-security-policy"] == "frame-ancestors 'self'"
+    huge = client.post("/gradio_api/queue/join", json={"data": ["x" * 100_000]})
+    assert huge.status_code == 413

@@ -1,0 +1,156 @@
+"""The widget on a college page of another origin, in real headless Chromium."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from bot.chain import FaqChain
+from bot.server import create_server
+from tests.conftest import free_port
+from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, XSS
+
+pytestmark = pytest.mark.integration
+# FAQBOT_WIDGET_SCREENSHOT=docs/widget.png retakes the README picture during this test.
+SCREENSHOT = os.environ.get("FAQBOT_WIDGET_SCREENSHOT")
+DEMO = Path(__file__).resolve().parent.parent / "examples" / "college-site"
+
+
+def serve_html(port: int, html: str) -> http.server.ThreadingHTTPServer:
+    body = html.encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    import uvicorn
+
+    from bot.config import Settings
+    from bot.ingest import ingest
+    from tests.conftest import GUIDE, HashingEmbeddings
+
+    root = tmp_path_factory.mktemp("widget")
+    (root / "corpus").mkdir()
+    (root / "corpus" / GUIDE.name).write_text(GUIDE.read_text())
+    page_port, evil_port, bot_port = free_port(), free_port(), free_port()
+    college = f"http://localhost:{page_port}"
+    settings = Settings(
+        corpus_dir=root / "corpus",
+        index_dir=root / "index",
+        data_dir=root / "data",
+        min_evidence=0.2,
+        allowed_origins=(college,),
+        rate_per_minute=1000,
+        rate_per_day=10_000,
+    )
+    embeddings = HashingEmbeddings()
+    ingest(settings, embeddings)
+    app = create_server(FaqChain(settings, embeddings), settings)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=bot_port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    bot = f"http://127.0.0.1:{bot_port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{bot}/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    page = (DEMO / "index.html").read_text().replace("WIDGET_ORIGIN", bot)
+    evil_html = f'<html><body><iframe id="f" src="{bot}/embed/"></iframe></body></html>'
+    pages = [serve_html(page_port, page), serve_html(evil_port, evil_html)]
+    yield {"bot": bot, "college": college, "evil": f"http://127.0.0.1:{evil_port}"}
+    for p in pages:
+        p.shutdown()
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def test_widget_opens_answers_with_a_source_and_leaves_the_page_alone(
+    sites: dict[str, str], browser: object
+) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(sites["college"])
+    before = page.evaluate(
+        "() => [getComputedStyle(document.body).fontFamily, "
+        "getComputedStyle(document.querySelector('button')).backgroundColor, "
+        "JSON.stringify(window.collegeSite)]"
+    )
+    launcher = page.get_by_role("button", name="Ask about CPT", exact=True)
+    launcher.click()
+    frame = page.frame_locator("iframe[title='Ask about CPT']")
+    box = frame.get_by_role("textbox").first
+    box.fill("How much does the full CPT cost?")
+    box.press("Enter")
+    sources = frame.locator(".faq-sources")
+    sources.first.wait_for(timeout=30_000)
+    assert "360" in frame.locator(".faq-answer, .message").last.inner_text()
+    assert "Cost and funding" in (sources.first.text_content() or "")
+    box.fill(XSS)
+    box.press("Enter")
+    page.wait_for_timeout(2000)
+    assert dialogs == []
+    after = page.evaluate(
+        "() => [getComputedStyle(document.body).fontFamily, "
+        "getComputedStyle(document.querySelector('button')).backgroundColor, "
+        "JSON.stringify(window.collegeSite)]"
+    )
+    assert after == before
+    assert page.evaluate("() => Object.keys(window).filter(k => k.startsWith('CPT'))") == [
+        "CPTFaqWidget"
+    ]
+    if SCREENSHOT:
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.screenshot(path=str(SCREENSHOT))
+    box.press("Escape")  # focus is inside the chat iframe
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    launcher.click()
+    page.keyboard.press("Escape")  # and from the host page
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    page.close()
+
+
+def test_a_page_on_another_origin_cannot_frame_the_chat(
+    sites: dict[str, str], browser: object
+) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(sites["evil"])
+    page.wait_for_timeout(1500)
+    child = [f for f in page.frames if f != page.main_frame]
+    assert child, "the iframe should exist"
+    assert child[0].url.startswith("chrome-error://") or child[0].locator("textarea").count() == 0
+    page.close()
