@@ -156,3 +156,13 @@ def test_onnx_and_torch_embeddings_agree() -> None:
         pytest.skip("no ONNX export here (the onnx package is missing)")
     assert np.abs(got - reference).max() < 1e-4
     assert onnx.known_words() == MiniLMEmbeddings(backend="torch").known_words()
+
+
+@pytest.mark.integration
+def test_api_load_script_runs_bounded_against_the_real_app() -> None:
+    from benchmarks import load_api
+
+    result = load_api.run(quick=True)
+    assert result["clients"] == 5 and result["seconds_bound"] == 5.0
+    assert result["answers"] > 0 and result["error_count"] == 0
+    assert result["server_peak_rss_mb"] > 0
