@@ -28,7 +28,8 @@ from bot.errors import FaqBotError
 WIDGET_JS = Path(__file__).with_name("widget.js")
 MAX_BODY_BYTES = 64 * 1024  # a 2,000-char question and 20 turns fit many times over
 LOCAL_ORIGINS = ("http://localhost", "http://127.0.0.1")
-# Gradio posts each chat event here; a question is a few events (ask, reveal, sources).
+# Gradio posts each chat event here; one question is a few events (ask, sources, votes), so
+# chat events get a budget this many times the per-client ask limit.
 GRADIO_EVENT_PATHS = ("/gradio_api/queue/join", "/gradio_api/call/", "/gradio_api/run/")
 GRADIO_EVENTS_PER_ASK = 3
 
@@ -141,7 +142,11 @@ def to_response(answer: Answer) -> AskResponse:
 
 def create_server(chain: Any, settings: Settings, mount_ui: bool = True) -> FastAPI:
     app = FastAPI(title=settings.title, version="1", docs_url="/docs", redoc_url=None)
-    limiter = RateLimiter(settings.rate_per_minute, settings.rate_per_day)
+    asks = RateLimiter(settings.rate_per_minute, settings.rate_per_day)
+    events = RateLimiter(
+        settings.rate_per_minute * GRADIO_EVENTS_PER_ASK,
+        settings.rate_per_day * GRADIO_EVENTS_PER_ASK,
+    )
 
     @app.middleware("http")
     async def guard(
@@ -157,13 +162,13 @@ def create_server(chain: Any, settings: Settings, mount_ui: bool = True) -> Fast
                 return _error(403, "This origin may not use the API.")
             return _cors(Response(status_code=204), origin, preflight=True)
         if request.method == "POST":
-            cost = 0
+            limiter = None
             if path == "/api/ask":
-                cost = GRADIO_EVENTS_PER_ASK
+                limiter = asks
             elif any(p in path for p in GRADIO_EVENT_PATHS):
-                cost = 1
+                limiter = events
             key = client_key(request, settings.trusted_proxies)
-            if cost and not limiter.allow(key, cost):
+            if limiter is not None and not limiter.allow(key):
                 message = (
                     "Too many questions from your address; please wait a minute and try again."
                 )
