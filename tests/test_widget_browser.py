@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import http.server
+import importlib.util
 import os
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,20 +26,17 @@ SCREENSHOT = os.environ.get("FAQBOT_WIDGET_SCREENSHOT")
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "college-site"
 
 
+def _demo_module() -> Any:
+    # examples/college-site is not a package (a hyphen): load its server by path.
+    spec = importlib.util.spec_from_file_location("college_site_serve", DEMO / "serve.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def serve_html(port: int, html: str) -> http.server.ThreadingHTTPServer:
-    body = html.encode()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server: http.server.ThreadingHTTPServer = _demo_module().html_server(port, html)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -80,7 +79,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
                 break
         except httpx.HTTPError:
             time.sleep(0.2)
-    page = (DEMO / "index.html").read_text().replace("WIDGET_ORIGIN", bot)
+    page = _demo_module().page(bot).decode()
     evil_html = f'<html><body><iframe id="f" src="{bot}/embed/"></iframe></body></html>'
     pages = [serve_html(page_port, page), serve_html(evil_port, evil_html)]
     yield {"bot": bot, "college": college, "evil": f"http://127.0.0.1:{evil_port}"}

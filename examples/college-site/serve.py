@@ -14,12 +14,9 @@ def page(assistant: str) -> bytes:
     return PAGE.read_text(encoding="utf-8").replace("WIDGET_ORIGIN", assistant.rstrip("/")).encode()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--assistant", default="http://127.0.0.1:7860")
-    args = parser.parse_args()
-    body = page(args.assistant)
+def html_server(port: int, html: str) -> http.server.ThreadingHTTPServer:
+    """A loopback server that answers every GET with ``html`` (call serve_forever)."""
+    body = html.encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -28,8 +25,19 @@ def main() -> None:
             self.end_headers()
             self.wfile.write(body)
 
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--assistant", default="http://127.0.0.1:7860")
+    args = parser.parse_args()
     print(f"Demo college page on http://localhost:{args.port} (widget from {args.assistant})")
-    http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()
+    html_server(args.port, page(args.assistant).decode()).serve_forever()
 
 
 if __name__ == "__main__":
