@@ -74,3 +74,7 @@ class ModelLoadError(FaqBotError):
 
 class InvalidQuestionError(FaqBotError):
     """The question cannot be answered as sent (empty, too long, ...)."""
+
+
+class RateLimitedError(FaqBotError):
+    """This client has used up its questions for now (HTTP 429, or a chat reply)."""

@@ -9,10 +9,6 @@ that make it safe to expose.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import threading
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -25,12 +21,14 @@ from pydantic import BaseModel, Field
 from bot.answer import Answer
 from bot.config import MODEL_NAME, Settings
 from bot.errors import FaqBotError
+from bot.ratelimit import RETRY_AFTER_SECONDS, TOO_MANY, RateLimiter, client_key
 
 WIDGET_JS = Path(__file__).with_name("widget.js")
 MAX_BODY_BYTES = 64 * 1024  # a 2,000-char question and 20 turns fit many times over
 LOCAL_ORIGINS = ("http://localhost", "http://127.0.0.1")
-# Gradio posts each chat event here; one question is a few events (ask, sources, votes), so
-# chat events get a budget this many times the per-client ask limit.
+# Chat questions count against the per-client ask budget in the chat handler, which says so
+# politely in the chat. Each question is a few raw Gradio events (ask, sources, votes), so
+# the events themselves get a backstop budget this many times larger (HTTP 429).
 GRADIO_EVENT_PATHS = ("/gradio_api/queue/join", "/gradio_api/call/", "/gradio_api/run/")
 GRADIO_EVENTS_PER_ASK = 3
 ANSWER_CONCURRENCY = 2
@@ -59,57 +57,6 @@ class AskResponse(BaseModel):
     answer: str
     citations: list[CitationOut]
     abstained: bool
-
-
-class RateLimiter:
-    """Sliding one-minute window plus a per-day count, per client key, in memory (per
-    process: run one worker, or put a shared limiter in front of several)."""
-
-    def __init__(self, per_minute: int, per_day: int, max_keys: int = 100_000) -> None:
-        self.per_minute, self.per_day, self.max_keys = per_minute, per_day, max_keys
-        self._minute: dict[str, deque[float]] = {}
-        self._day: dict[str, tuple[int, int]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str, cost: int = 1, now: float | None = None) -> bool:
-        now = time.time() if now is None else now
-        today = int(now // 86_400)
-        with self._lock:
-            if len(self._minute) > self.max_keys:  # many clients: forget the idle ones
-                self._minute = {k: v for k, v in self._minute.items() if v and v[-1] > now - 60}
-                self._day = {k: v for k, v in self._day.items() if v[0] == today}
-            window = self._minute.setdefault(key, deque())
-            while window and window[0] <= now - 60:
-                window.popleft()
-            day, used = self._day.get(key, (today, 0))
-            used = used if day == today else 0
-            if len(window) + cost > self.per_minute or used + cost > self.per_day:
-                return False
-            window.extend([now] * cost)
-            self._day[key] = (today, used + cost)
-            return True
-
-
-def client_key(request: Request, trusted_proxies: tuple[str, ...]) -> str:
-    """The socket peer, unless it is a trusted proxy: then the nearest untrusted address in
-    X-Forwarded-For. A client can put anything in that header, so it is never taken from
-    an untrusted peer."""
-    peer = request.client.host if request.client else "unknown"
-    if not _trusted(peer, trusted_proxies):
-        return peer
-    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
-    for hop in reversed(hops):
-        if not _trusted(hop, trusted_proxies):
-            return hop
-    return peer
-
-
-def _trusted(address: str, trusted: tuple[str, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(net, strict=False) for net in trusted)
 
 
 def allowed_origins(settings: Settings) -> tuple[str, ...]:
@@ -174,11 +121,8 @@ def create_server(chain: Any, settings: Settings, mount_ui: bool = True) -> Fast
                 limiter = events
             key = client_key(request, settings.trusted_proxies)
             if limiter is not None and not limiter.allow(key):
-                message = (
-                    "Too many questions from your address; please wait a minute and try again."
-                )
-                refused = _error(429, message)
-                refused.headers["Retry-After"] = "60"
+                refused = _error(429, TOO_MANY)
+                refused.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
                 return (
                     _cors(refused, origin) if api and origin_allowed(origin, settings) else refused
                 )
@@ -233,11 +177,13 @@ def create_server(chain: Any, settings: Settings, mount_ui: bool = True) -> Fast
     if mount_ui:
         import gradio as gr
 
-        from bot.ui import build_app, page_options
+        from bot.page import page_options
+        from bot.ui import build_app
 
         options = page_options()
-        gr.mount_gradio_app(app, build_app(chain, settings, compact=True), "/embed", **options)
-        gr.mount_gradio_app(app, build_app(chain, settings), "/", **options)
+        embed = build_app(chain, settings, compact=True, limiter=asks)
+        gr.mount_gradio_app(app, embed, "/embed", **options)
+        gr.mount_gradio_app(app, build_app(chain, settings, limiter=asks), "/", **options)
     return app
 
 

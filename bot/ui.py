@@ -1,4 +1,4 @@
-"""The Gradio chat: ``build_app(chain, settings) -> gr.Blocks`` and ``page_options()``.
+"""The Gradio chat: ``build_app(chain, settings) -> gr.Blocks`` (its look: ``bot.page``).
 
 Every chat message is HTML built here by pure functions that escape each piece of text:
 questions, answers, quotes and passages alike (the corpus is edited by hand, so it is
@@ -22,8 +22,10 @@ import gradio as gr
 
 from bot.answer import Answer, Citation
 from bot.config import Settings
-from bot.errors import FaqBotError
+from bot.errors import FaqBotError, RateLimitedError
 from bot.feedback import FeedbackLog
+from bot.page import page_options as page_options  # launch/mount with these
+from bot.ratelimit import TOO_MANY, RateLimiter, client_key
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +42,6 @@ SUGGESTIONS: tuple[tuple[str, str], ...] = (
     ("What does the Safety module cover?", "The four required modules"),
     ("What pay can I expect with CPT alone?", "Career impact and pay anchors"),
 )
-SYSTEM_FONTS = "system-ui,-apple-system,Segoe UI,Roboto,Helvetica Neue,Arial,Noto Sans,sans-serif"
-MONO_FONTS = "ui-monospace,SFMono-Regular,Menlo,Consolas,Liberation Mono,monospace"
 STREAM_WORD_SECONDS = 0.02  # pace of the word-by-word reveal...
 STREAM_MAX_SECONDS = 0.6  # ...but never longer than this for a whole answer
 MAX_SHOWN_TURNS = 50  # older exchanges leave the page so one tab cannot grow forever
@@ -58,6 +58,8 @@ HISTORY_CAP = (
     "For follow-up questions I use only the last {cap} messages of this chat. "
     "Use “Clear chat” to start a new topic."
 )
+GREETING_CHARS = 200
+MARKDOWN_CHARS = re.compile(r"[\\`*_{}\[\]()#+\-.!|>~$]")
 CITE_MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
@@ -147,6 +149,13 @@ def format_passage(citation: Citation | None) -> str:
     return f'{head}<div class="faq-passage">{body}</div>'
 
 
+def greeting_from(text: str, limit: int = GREETING_CHARS) -> str:
+    """A greeting from a URL, made safe to show as the chat's placeholder (which Gradio
+    renders as markdown): one line, short, HTML-escaped, markdown characters escaped."""
+    line = " ".join(text.split())[:limit]
+    return escape(MARKDOWN_CHARS.sub(r"\\\g<0>", line))
+
+
 def source_choices(citations: Sequence[Citation]) -> list[tuple[str, str]]:
     # Radio labels render as text (not HTML) in Gradio, so no escaping here.
     return [(f"[{c.n}] {c.section or c.source}", str(c.n)) for c in citations]
@@ -199,83 +208,16 @@ class ChatState:
 
 
 # ----------------------------------------------------------------------------- app
-# fmt: off
-THEME = gr.themes.Base(
-    primary_hue="blue", secondary_hue="slate", neutral_hue="slate",
-    font=SYSTEM_FONTS.split(","), font_mono=MONO_FONTS.split(","),  # no font downloads
-).set(
-    # The Base theme's grey secondary text is too faint on white (WCAG AA needs 4.5:1).
-    body_text_color_subdued="*neutral_600", body_text_color_subdued_dark="*neutral_300",
-    input_placeholder_color="*neutral_500", input_placeholder_color_dark="*neutral_400",
-    block_info_text_color="*neutral_600", block_info_text_color_dark="*neutral_300",
-    link_text_color="*primary_700", link_text_color_dark="*primary_300",
-)
-# fmt: on
-CSS = """
-.faq-header h1 { font-size: 1.6rem; margin: 0.2rem 0; }
-.faq-header p { margin: 0 0 0.4rem; }
-.faq-header p, .faq-src-file, .faq-muted { color: var(--body-text-color-subdued); }
-.faq-answer, .faq-question, .faq-quote, .faq-passage { white-space: pre-wrap;
-  overflow-wrap: anywhere; }
-.faq-cite { font-weight: 600; color: var(--link-text-color); }
-.faq-sources { margin-top: 0.6rem; } .faq-sources summary { cursor: pointer; font-weight: 600; }
-.faq-src-list { margin: 0.4rem 0 0; padding: 0; list-style: none; }
-.faq-src-list li { margin-bottom: 0.5rem; } .faq-src-n { font-weight: 600; }
-.faq-quote { margin: 0.2rem 0 0; padding-left: 0.6rem;
-  border-left: 3px solid var(--border-color-primary); }
-.faq-abstain p { margin: 0 0 0.4rem; }
-.faq-passage { margin-top: 0.4rem; max-height: 60vh; overflow-y: auto; line-height: 1.5; }
-.faq-passage mark { background: #fde68a; color: #1a1a1a; padding: 0 2px; }
-@media (max-width: 640px) { .faq-header h1 { font-size: 1.25rem; } }
-"""
-# Defence in depth: even if some markup slipped through, the page may not load from (or
-# send data to) any other host.
-CSP = "img-src 'self' data: blob:; media-src 'self' data: blob:; font-src 'self' data:; " \
-    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'"  # fmt: skip
-HEAD = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-# Gradio labels each message for screen readers with its raw content, which here is HTML:
-# they would read the tags aloud. Label each message with its visible text instead.
-JS = """() => {
-  let queued = false;
-  const relabel = () => { queued = false;
-    for (const el of document.querySelectorAll('[data-testid="user"], [data-testid="bot"]')) {
-      const who = el.dataset.testid === "user" ? "You: " : "Assistant: ";
-      const label = who + (el.innerText || "").replace(/\\s+/g, " ").trim();
-      if (el.getAttribute("aria-label") !== label) el.setAttribute("aria-label", label);
-    } };
-  new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(relabel); } })
-    .observe(document.body, { subtree: true, childList: true, characterData: true,
-                              attributes: true, attributeFilter: ["aria-label"] });
-  relabel();
-  // Inside the site widget's iframe, Esc asks the widget (another origin) to close.
-  if (window.parent !== window) document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape") window.parent.postMessage({ type: "cpt-faq-close" }, "*");
-  });
-}"""
-
-
-def page_options() -> dict[str, Any]:
-    """Arguments shared by ``Blocks.launch`` and ``gr.mount_gradio_app`` (Gradio 6 takes
-    theme/css/head there, not in ``gr.Blocks``)."""
-    # fmt: off
-    return {
-        "theme": THEME, "css": CSS, "head": HEAD, "js": JS,
-        "max_file_size": 0,  # no component takes files: /upload refuses any content
-        "enable_monitoring": False, "show_error": False, "footer_links": [],
-        "run_history": False,  # would keep questions in the browser of a shared lab PC
-        "mcp_server": False, "pwa": False, "ssr_mode": False,
-    }
-    # fmt: on
-
-
 class ChatHandlers:
     """The event handlers, apart from the layout so tests can drive them without a browser."""
 
-    def __init__(self, chain: Any, settings: Settings) -> None:
-        self.chain, self.settings = chain, settings
+    def __init__(self, chain: Any, settings: Settings, limiter: RateLimiter | None = None) -> None:
+        self.chain, self.settings, self.limiter = chain, settings, limiter
         self.feedback = FeedbackLog(settings.data_dir, settings.feedback_max_bytes)
 
-    def respond(self, message: Any, state: ChatState) -> Iterator[tuple[Any, ...]]:
+    def respond(
+        self, message: Any, state: ChatState, request: gr.Request | None = None
+    ) -> Iterator[tuple[Any, ...]]:
         """Yield (chat, state, textbox, source list, passage): the question at once, then
         the answer word by word, then the answer with its sources."""
         limit, skip = self.settings.max_question_chars, gr.skip()
@@ -291,6 +233,8 @@ class ChatHandlers:
         state.messages.append({"role": "user", "content": format_question(message, limit)})
         yield state.messages, state, "", skip, skip
         try:
+            if not self._allowed(request):
+                raise RateLimitedError(TOO_MANY)
             answer = self.chain.ask(message, history)
         except Exception as exc:  # never a crash or an "Error" toast in front of a student
             if not isinstance(exc, FaqBotError):
@@ -316,8 +260,23 @@ class ChatHandlers:
         state.selected = turn.id
         yield (state.messages, state, skip, *self._sources(turn))
 
-    def respond_example(self, state: ChatState, evt: gr.SelectData) -> Iterator[tuple[Any, ...]]:
-        yield from self.respond(evt.value.get("text") if isinstance(evt.value, dict) else "", state)
+    def respond_example(
+        self, state: ChatState, evt: gr.SelectData, request: gr.Request | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        text = evt.value.get("text") if isinstance(evt.value, dict) else ""
+        yield from self.respond(text, state, request)
+
+    def _allowed(self, request: gr.Request | None) -> bool:
+        """Chat questions share the per-client budget of /api/ask (one limiter for both)."""
+        if self.limiter is None or request is None:
+            return True
+        return self.limiter.allow(client_key(request, self.settings.trusted_proxies))
+
+    def greet(self, request: gr.Request | None = None) -> Any:
+        """The widget passes its ``data-greeting`` as ``?greeting=``: shown as plain text in
+        the empty chat (it comes from a URL anyone can write, so no markup, and short)."""
+        text = greeting_from(request.query_params.get("greeting", "") if request else "")
+        return gr.update(placeholder=f"<p>{text}</p>") if text else gr.skip()
 
     def show_source(self, choice: Any, state: ChatState) -> str:
         turn = state.turn_by_id(state.selected)
@@ -355,10 +314,13 @@ _QUIET: dict[str, Any] = {"api_visibility": "undocumented", "show_progress": "hi
 _ANSWERING: dict[str, Any] = {"concurrency_limit": 8, "show_progress": "minimal"}
 
 
-def build_app(chain: Any, settings: Settings, compact: bool = False) -> gr.Blocks:
+def build_app(
+    chain: Any, settings: Settings, compact: bool = False, limiter: RateLimiter | None = None
+) -> gr.Blocks:
     """The chat UI. ``chain`` needs only ``ask(question, history) -> Answer``.
-    ``compact`` (for an iframe widget) drops the title, description and side panel."""
-    h = ChatHandlers(chain, settings)
+    ``compact`` (for an iframe widget) drops the title, description and side panel and
+    greets with the widget's ``?greeting=``. ``limiter`` counts each client's questions."""
+    h = ChatHandlers(chain, settings, limiter)
     with gr.Blocks(title=settings.title, analytics_enabled=False, fill_height=compact) as app:
         state = gr.State(ChatState())
         if not compact:
@@ -399,5 +361,7 @@ def build_app(chain: Any, settings: Settings, compact: bool = False) -> gr.Block
         # cleared messages from the server-side state.
         for trigger in (clear_btn.click, chatbot.clear):
             trigger(h.clear, None, outputs, **_QUIET)
+        if compact:
+            app.load(h.greet, None, [chatbot], queue=False, **_QUIET)  # shown even when busy
     app.queue(max_size=settings.queue_size, default_concurrency_limit=8)
     return app

@@ -4,7 +4,6 @@ event handlers driven directly, and the app's configuration."""
 from __future__ import annotations
 
 import copy
-import inspect
 import itertools
 import time
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from bot.answer import ABSTAIN_TEXT, Answer, Citation
 from bot.config import Settings
 from bot.errors import InvalidQuestionError
 from bot.feedback import FeedbackLog
+from bot.ratelimit import RateLimiter
 from bot.ui import ChatHandlers, ChatState, build_app, page_options
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -258,6 +258,41 @@ def test_chain_failures_are_polite_replies(
     assert shown in reply and "boom" not in reply and "faq-notice" in reply
 
 
+def gradio_request(peer: str = "198.51.100.9", query: str = "") -> gr.Request:
+    from starlette.requests import Request
+
+    scope = {"type": "http", "client": (peer, 5000), "headers": [], "query_string": query.encode()}
+    return gr.Request(Request(scope))
+
+
+def test_over_the_ask_limit_is_a_polite_chat_reply(stub: StubChain, settings: Settings) -> None:
+    handlers = ChatHandlers(stub, settings, RateLimiter(per_minute=2, per_day=100))
+    state, me, other = ChatState(), gradio_request("198.51.100.9"), gradio_request("192.0.2.1")
+    for question in ("How much?", "And the exam?"):
+        list(handlers.respond(question, state, me))
+    refused = list(handlers.respond("Third?", state, me))[-1][0][-1]["content"]
+    assert "faq-notice" in refused and "wait a minute" in refused
+    assert len(stub.calls) == 2  # the third question never reached the chain
+    assert [t.question for t in state.turns if not t.notice] == ["How much?", "And the exam?"]
+    list(handlers.respond("Mine?", ChatState(), other))  # another student is unaffected
+    assert stub.calls[-1][0] == "Mine?"
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_widget_greeting_from_the_url_is_plain_short_text(
+    payload: str, handlers: ChatHandlers
+) -> None:
+    from urllib.parse import urlencode
+
+    update = handlers.greet(gradio_request(query=urlencode({"greeting": f"Hi! {payload}"})))
+    shown = update["placeholder"]
+    assert_inert(shown, "Hi")
+    assert "<img" not in shown and "](" not in shown  # neither HTML nor a markdown link
+    long = handlers.greet(gradio_request(query=urlencode({"greeting": "word " * 500})))
+    assert len(long["placeholder"]) < 300
+    assert handlers.greet(gradio_request()) == gr.skip()  # no greeting: keep the default
+
+
 def test_abstention_is_not_streamed_and_has_no_sources(handlers: ChatHandlers) -> None:
     steps = run(handlers, "weather?", ChatState())
     assert len(steps) == 2
@@ -364,18 +399,6 @@ def test_title_and_greeting_from_settings_escaped_and_compact(settings: Settings
     compact = build_app(StubChain(), custom, compact=True)  # for the iframe widget
     assert not any("Ivy Tech" in str(h.value) for h in components(compact, gr.HTML))
     assert len([c for c in components(compact, gr.Column) if c.visible is False]) == 1
-
-
-def test_page_options_fit_launch_and_mount_and_use_system_fonts() -> None:
-    options = page_options()
-    assert options["enable_monitoring"] is False and options["max_file_size"] == 0
-    assert "Content-Security-Policy" in options["head"]
-    for fn in (gr.Blocks.launch, gr.mount_gradio_app):
-        assert set(options) <= set(inspect.signature(fn).parameters), fn
-    theme = options["theme"]
-    fonts = [*theme._font, *theme._font_mono]
-    assert fonts and all(type(f) in (str, gr.themes.Font) for f in fonts)
-    assert theme._stylesheets == [] and "googleapis" not in theme._get_theme_css()
 
 
 def test_mounted_app_serves_and_refuses_uploads(stub: StubChain, settings: Settings) -> None:

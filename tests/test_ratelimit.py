@@ -1,0 +1,31 @@
+"""Per-client limits: the counting windows and who counts as the client."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from bot.ratelimit import RateLimiter, client_key
+
+
+def test_rate_limiter_counts_per_minute_and_per_day() -> None:
+    limiter = RateLimiter(per_minute=20, per_day=25)
+    assert all(limiter.allow("a", now=1000.0 + i) for i in range(20))
+    assert not limiter.allow("a", now=1030.0)  # 21st in the minute
+    assert limiter.allow("b", now=1030.0)  # another client is unaffected
+    assert all(limiter.allow("a", now=1100.0 + i) for i in range(5))
+    assert not limiter.allow("a", now=1200.0)  # 26th that day
+
+
+def request_from(peer: str, forwarded: str = "") -> Request:
+    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+    return Request({"type": "http", "client": (peer, 5000), "headers": headers})
+
+
+def test_forwarded_for_counts_only_behind_a_trusted_proxy() -> None:
+    proxies = ("10.0.0.0/8",)
+    # straight from the internet: the header is the client's own claim, ignored
+    assert client_key(request_from("198.51.100.9", "203.0.113.1"), proxies) == "198.51.100.9"
+    # through our proxy: the nearest address the proxy did not add
+    assert client_key(request_from("10.0.0.5", "203.0.113.1, 10.0.0.7"), proxies) == "203.0.113.1"
+    assert client_key(request_from("10.0.0.5"), proxies) == "10.0.0.5"
+    assert client_key(request_from("10.0.0.5", "203.0.113.1"), ()) == "10.0.0.5"
