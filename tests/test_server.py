@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -81,6 +83,22 @@ def test_the_21st_ask_in_a_minute_is_refused_even_with_spoofed_forwarding(
     assert "try again" in res.json()["error"]
 
 
+def chunks(body: bytes, size: int = 8192) -> Iterator[bytes]:
+    """A body sent with chunked transfer encoding, so without a Content-Length header."""
+    for i in range(0, len(body), size):
+        yield body[i : i + size]
+
+
+def test_a_streamed_body_over_the_cap_is_refused_too(client: TestClient) -> None:
+    body = b'{"question": "' + b"x" * 100_000 + b'"}'
+    json_type = {"content-type": "application/json"}
+    res = client.post("/api/ask", content=chunks(body), headers=json_type)
+    assert "content-length" not in res.request.headers
+    assert res.status_code == 413 and "limit is 65,536 bytes" in res.text
+    ok = client.post("/api/ask", content=chunks(b'{"question": "What is CPT?"}'), headers=json_type)
+    assert ok.status_code == 200  # a small streamed body is fine
+
+
 @pytest.mark.integration
 def test_embed_is_frameable_only_by_allowed_origins_and_gradio_api_is_capped(
     chain: FaqChain,
@@ -94,3 +112,7 @@ def test_embed_is_frameable_only_by_allowed_origins_and_gradio_api_is_capped(
     assert client.get("/").headers["content-security-policy"] == "frame-ancestors 'self'"
     huge = client.post("/gradio_api/queue/join", json={"data": ["x" * 100_000]})
     assert huge.status_code == 413
+    for path in ("/gradio_api/queue/join", "/embed/gradio_api/queue/join", "/api/ask"):
+        streamed = client.post(path, content=chunks(b'{"data": ["' + b"x" * 100_000 + b'"]}'))
+        assert streamed.status_code == 413, path  # no Content-Length: counted as it arrives
+        assert "limit is 65,536 bytes" in streamed.text
