@@ -28,6 +28,7 @@ from bot.text import (
     DURATION_QUESTION,
     MONEY_QUESTION,
     NUMBER_QUESTION,
+    STOPWORDS,
     is_answer_candidate,
     is_fragment,
     resolve_query,
@@ -36,6 +37,8 @@ from bot.text import (
     words,
 )
 
+TOKEN_RUN = re.compile(r"[^\W\d_]+")
+SPELL_MIN = 0.82
 RRF_K = 60
 CANDIDATES = 20
 RERANK_FUSION_WEIGHT = 0.5  # how much the fused rank counts next to the best sentence
@@ -49,6 +52,16 @@ RELATED_WORD_MIN = 0.66
 # Weight of each ranked list in the fusion; measured on evals/datasets/dev.jsonl.
 WEIGHTS = {"bm25": 1.0, "dense": 1.0, "sentence": 1.0}
 FOLLOW_UP_WEIGHT = 0.35  # share of the earlier question in a follow-up's query vector
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What one question word becomes: a search token (None: no topic in it), whether the
+    corpus knows it, and its corrected spelling when it was a typo."""
+
+    token: str | None
+    known: bool
+    spelled: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +126,7 @@ class CorpusIndex:
         self.term_matrix = np.zeros((0, 1), dtype=np.float32)
         self._embeddings: Embeddings | None = None
         self.known_words: frozenset[str] = frozenset()
-        self._corrections: dict[str, tuple[str, bool]] = {}  # per generation: vocabulary fixed
+        self._corrections: dict[str, Correction] = {}  # per generation: vocabulary fixed
 
     def idf(self, token: str) -> float:
         if self.bm25 is None:
@@ -147,35 +160,58 @@ class CorpusIndex:
         return self.term_words[best] if sims[best] >= RELATED_WORD_MIN else None
 
     def correct(self, question_words: list[str]) -> tuple[list[str], list[str]]:
+        """Question words → (search tokens, tokens the corpus never uses)."""
         fixed: list[str] = []
         unknown: list[str] = []
         for word in question_words:
-            if word not in self._corrections:
-                if len(self._corrections) > 50_000:  # typed words are unbounded: cap memory
-                    self._corrections.clear()
-                self._corrections[word] = self._correct_word(word)
-            token, known = self._corrections[word]
-            fixed.append(token)
-            if not known:
-                unknown.append(token)
+            found = self._correction(word)
+            if found.token is None:
+                continue
+            fixed.append(found.token)
+            if not found.known:
+                unknown.append(found.token)
         return fixed, unknown
 
-    def _correct_word(self, word: str) -> tuple[str, bool]:
+    def spell(self, question: str) -> str:
+        """The question with its misspelled words fixed, for embedding: the model reads
+        "wat does the qualty modul say" far worse than the corrected words."""
+        return TOKEN_RUN.sub(lambda m: self._correction(m[0].lower()).spelled or m[0], question)
+
+    def _correction(self, word: str) -> Correction:
+        if word not in self._corrections:
+            if len(self._corrections) > 50_000:  # typed words are unbounded: cap memory
+                self._corrections.clear()
+            self._corrections[word] = self._correct_word(word)
+        return self._corrections[word]
+
+    def _correct_word(self, word: str) -> Correction:
         """Stem a question word; one the corpus never uses becomes a misspelling's fix or a
-        related corpus word. Returns (token, whether the corpus knows it)."""
+        related corpus word."""
         token = stem(word)
-        if token in self.vocabulary or token.isdigit():
-            return token, True
+        if token in self.vocabulary or token.isdigit() or word in STOPWORDS:
+            return Correction(token, True)
+        real_word = word in self.known_words
+        if not real_word and len(word) >= 3:
+            # "wat", "wich", "whats": a misspelled question word, not a topic
+            slip = difflib.get_close_matches(word, STOPWORDS, n=1, cutoff=0.75)
+            if slip:
+                return Correction(None, True, slip[0])
+        if len(word) == 1:  # "n" for "and": no topic in one letter
+            return Correction(None, True)
         # A real English word is no typo: "score" must not become "scope", or questions
         # the guide does not cover would look covered. "saftey" may become "safety".
-        cutoff = 0.9 if word in self.known_words else 0.75
+        cutoff = 0.9 if real_word else 0.75
         close = difflib.get_close_matches(token, self.vocabulary, n=1, cutoff=cutoff)
         if close and len(token) >= 4:
-            return close[0], True
-        related = self.related_word(word)
-        if related is not None:
-            return stem(related), True
-        return token, False
+            # Respelled for the model only when surely the same word ("qualty"), not a
+            # neighbour ("cheapest"/"cheaper" can be a fine match for search, not meaning).
+            spelled = difflib.get_close_matches(word, self.term_words, n=1, cutoff=SPELL_MIN)
+            return Correction(close[0], True, spelled[0] if spelled else None)
+        for form in dict.fromkeys((word, token)):  # "tested" or else "test" may relate
+            related = self.related_word(form)
+            if related is not None:
+                return Correction(stem(related), True)
+        return Correction(token, False)
 
 
 class HybridRetriever:
@@ -198,7 +234,7 @@ class HybridRetriever:
     ) -> Retrieval:
         k = k or self.k
         question, topic = resolve_query(question, history)
-        vector = question_vector = self._vector(question)
+        vector = question_vector = self._vector(self.index.spell(question))
         tokens, unknown = self.index.correct(words(question))
         bm25_tokens = list(tokens)
         if topic:

@@ -80,9 +80,10 @@ def is_follow_up(question: str) -> bool:
 
 def is_fragment(text: str) -> bool:
     """A title or label ("MSSC — CPT 4.0 Courses and Modules."): no function words and no
-    "label: value" shape. It names a topic without saying anything about it."""
+    "label: value" shape. It names a topic without saying anything about it. A list of
+    things ("Covers energy efficiency, waste reduction, ...") is content, not a title."""
     raw = TOKEN.findall(text.lower())
-    if ":" in text or "|" in text or len(raw) < 3:
+    if ":" in text or "|" in text or "," in text or len(raw) < 3:
         return False
     return sum(w in STOPWORDS for w in raw) / len(raw) < 0.1
 

@@ -7,7 +7,7 @@ from langchain_core.documents import Document
 
 from bot.chain import FaqChain
 from bot.retrieval import FaqRetriever, HybridRetriever
-from bot.text import is_follow_up, resolve_query, stem, tokenize
+from bot.text import is_follow_up, is_fragment, resolve_query, stem, tokenize
 
 
 def test_tokenize_drops_stop_words_and_stems_lightly() -> None:
@@ -55,6 +55,25 @@ def test_misspelt_words_are_corrected_and_unknown_ones_reported(chain: FaqChain)
     retrieval = chain.retrieve("is the saftey modul taken first? zzyzx")
     assert "safety" in retrieval.query_tokens
     assert "zzyzx" in retrieval.unknown_terms
+
+
+def test_typos_are_respelled_for_the_model_but_real_words_are_left_alone(
+    chain: FaqChain,
+) -> None:
+    index = chain.retriever.index
+    assert index.spell("whats the saftey modul about?") == "what the safety module about?"
+    # a real word next to a corpus word is another word, not a typo
+    index.known_words = frozenset({"cheapest"})
+    assert index.spell("the cheapest option") == "the cheapest option"
+    assert index.spell("Quanto custa a certificação?") == "Quanto custa a certificação?"
+    # a misspelled question word and a stray letter carry no topic
+    assert index.correct(["wich", "n", "safety"]) == (["safety"], [])
+
+
+def test_a_list_of_things_is_content_but_a_bare_title_is_a_fragment() -> None:
+    assert is_fragment("Official MSSC program page.")
+    assert not is_fragment("Covers energy efficiency, waste reduction, lifecycle thinking.")
+    assert not is_fragment("The exam is roughly 90 minutes per module.")
 
 
 def test_fusion_rewards_agreement_between_rankings(chain: FaqChain) -> None:
