@@ -236,7 +236,9 @@ class ExtractiveAnswerer:
 
     def _too_weak(self, best: ScoredSentence, retrieval: Retrieval) -> bool:
         tokens = retrieval.query_tokens
-        unknown = len(retrieval.unknown_terms) / len(tokens) if tokens else 1.0
+        # No content words at all ("and how long is each one?") is not a sign of an
+        # unknown topic: the follow-up's topic or the sentence scores decide.
+        unknown = len(retrieval.unknown_terms) / len(tokens) if tokens else 0.0
         # Question words the guide never uses are a sign it does not cover the topic.
         threshold = self.min_evidence + UNKNOWN_WORD_PENALTY * unknown
         return best.score < threshold

@@ -19,7 +19,8 @@ STOPWORDS = frozenset(
     these they this those through to too under until up very was we were what when where
     which while who whom why will with would you your yours yourself get got tell know
     want need please much many long one ones each every anything anywhere something way
-    kind
+    kind go goes going come comes say says said ok okay hi hello hey thanks thank always
+    ever still actually really
     """.split()  # noqa: SIM905
 )
 ANAPHORA = frozenset("it its that this they them those these one ones there he she".split())  # noqa: SIM905
