@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,10 @@ CANDIDATES = 20
 RERANK_FUSION_WEIGHT = 0.5  # how much the fused rank counts next to the best sentence
 RERANK_PASSAGE_WEIGHT = 0.5  # ... and the whole passage's similarity
 FRAGMENT_PENALTY = 0.1
+# A sentence holding the question's rarest word (in at most this share of the passages)
+# gets a bonus: "bundle" or "cybersecurity" pins the answer down where "CPT" cannot.
+FOCUS_BONUS = 0.05
+FOCUS_MAX_SHARE = 0.1
 SENTENCE_DENSE = 0.65  # sentence score = meaning similarity ...
 SENTENCE_LEXICAL = 0.25  # ... plus the idf-weighted share of question words it contains
 # Cosine a word needs to stand in for a corpus word: "salary"~"wage" 0.72, "test"~"exam" 0.67,
@@ -114,6 +119,7 @@ class CorpusIndex:
         tokens = [tokenize(self.chunks[cid].embed_text) for cid in self.order]
         self.bm25 = BM25Okapi(tokens) if tokens else None
         self.vocabulary = frozenset(t for doc in tokens for t in doc)
+        self.passage_count = Counter(t for doc in tokens for t in set(doc))
         self.sentence_tokens = [frozenset(tokenize(s.embed_text)) for s in self.sentences]
         # Fixed per sentence, so worked out once here rather than for every question.
         self.candidate = [
@@ -275,6 +281,7 @@ class HybridRetriever:
         wants_money = bool(MONEY_QUESTION.search(question))
         wants_number = bool(NUMBER_QUESTION.search(question))
         wants_duration = bool(DURATION_QUESTION.search(question))
+        focus = self._focus(q_tokens)
         scored = []
         for cid in chunk_ids:
             chunk = self.index.chunks[cid]
@@ -293,6 +300,8 @@ class HybridRetriever:
                     bonus += 0.08
                 if self.index.fragment[row]:
                     bonus -= FRAGMENT_PENALTY
+                if focus and focus in self.index.sentence_tokens[row]:
+                    bonus += FOCUS_BONUS
                 dense = float(sims[row])
                 scored.append(
                     ScoredSentence(
@@ -303,6 +312,16 @@ class HybridRetriever:
                     )
                 )
         return sorted(scored, key=lambda x: -x.score)
+
+    def _focus(self, q_tokens: set[str]) -> str | None:
+        """The question's rarest word the guide uses, if it is rare enough to pin down the
+        answer ("bundle", "cybersecurity") rather than the topic ("cpt", "module")."""
+        known = [t for t in q_tokens if t in self.index.vocabulary]
+        if not known:
+            return None
+        rarest = min(known, key=lambda t: (self.index.passage_count[t], t))
+        share = self.index.passage_count[rarest] / max(len(self.index.order), 1)
+        return rarest if share <= FOCUS_MAX_SHARE else None
 
     @staticmethod
     def _rerank(
