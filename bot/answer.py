@@ -147,6 +147,29 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\b(phone|telephone|e-?mail|fax)\b|\bcontact (number|details|info)", re.I),
         re.compile(r"\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}|@|\bhttps?://|\bwww\.", re.I),
     ),
+    "address": (
+        re.compile(r"\b(web ?site|web|internet) (address|url|link)\b|\burl\b|\bweb ?page\b", re.I),
+        re.compile(r"\bhttps?://|\bwww\.|\b[a-z0-9-]+\.(org|com|gov|edu|net)\b", re.I),
+    ),
+    "date": (
+        re.compile(
+            r"\b(what|which) (date|day)\b|\bnext (\w+ ){0,2}(date|session)\b|\bdeadline\b",
+            re.I,
+        ),
+        re.compile(
+            r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d|\b\d{4}-\d\d-\d\d\b|"
+            r"\b\d{1,2}/\d{1,2}\b|\b(mon|tues|wednes|thurs|fri|satur|sun)day\b",
+            re.I,
+        ),
+    ),
+    "person": (
+        re.compile(
+            r"\bwho(\W?s| is| was| are)? (the )?(current |new )?(ceo|president|director|founder|"
+            r"chair|head|leader)s?\b",
+            re.I,
+        ),
+        re.compile(r"\b(ceo|president|director|founder|chair(man|woman|person)?)\b", re.I),
+    ),
 }
 
 

@@ -7,7 +7,13 @@ import re
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from bot.answer import ABSTAIN_TEXT, ENGLISH_ONLY_TEXT, LLMAnswerer, screen_question
+from bot.answer import (
+    ABSTAIN_TEXT,
+    ENGLISH_ONLY_TEXT,
+    LLMAnswerer,
+    screen_question,
+    wanted_answer_type,
+)
 from bot.chain import FaqChain
 
 
@@ -67,6 +73,41 @@ def test_unknown_words_raise_the_bar_but_no_content_words_do_not(chain: FaqChain
 
 def test_a_question_for_a_year_abstains_when_no_passage_has_one(chain: FaqChain) -> None:
     assert chain.ask("In what year was the CPT 4.0 update released?").abstained
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who's the current president of MSSC?", "person"),
+        ("What's the web address of the directory?", "address"),
+        ("When is the next testing date at my college?", "date"),
+        ("As of what date are these prices?", "date"),
+        ("Who pays for CPT?", None),  # "who" alone asks for no person's name
+        ("When should I take the Safety module?", None),
+    ],
+)
+def test_questions_asking_for_one_kind_of_fact(question: str, kind: str | None) -> None:
+    assert wanted_answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who is the president of MSSC?",
+        "What is the URL of the MSSC assessment-center directory?",
+        "What date is the next CPT exam session?",
+    ],
+)
+def test_a_kind_of_fact_the_guide_lacks_is_not_guessed(chain: FaqChain, question: str) -> None:
+    assert chain.ask(question).abstained
+
+
+@pytest.mark.integration
+def test_a_date_question_is_answered_with_the_sentence_holding_the_date(
+    real_chain: FaqChain,
+) -> None:
+    answer = real_chain.ask("As of what date are the per-module prices in the guide?")
+    assert not answer.abstained and "2026-05-19" in answer.text
 
 
 def test_a_lead_in_sentence_brings_its_list(chain: FaqChain) -> None:
