@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.chunking import LIST_ITEM, Chunk, Span, readable, subject_of
+from bot.chunking import LIST_ITEM, Chunk, Span, readable, split_sentences, subject_of
 from bot.retrieval import Retrieval, ScoredSentence
 from bot.text import tokenize
 
@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 MAX_WORDS = 60
 MAX_SENTENCES = 3
 MAX_LIST_ITEMS = 6
+SHORT_SENTENCE_WORDS = 8  # this short and not first on its line: it continues the one before
+LEANING_WORDS = frozenset({"this", "that", "these", "those", "it", "they", "such"})
 # A second or third sentence joins the answer only if it scores this close to the best.
 SECONDARY_MIN_RATIO = 0.85
 PASSAGES_CONSIDERED = 4
@@ -238,7 +240,8 @@ class ExtractiveAnswerer:
             if not typed:
                 return abstain(passages=passages)
             scored = typed
-        chosen = self._select(scored)
+        selected = self._select(scored)
+        chosen = [with_lead(item, selected) for item in selected]
         parts, citations = [], []
         for n, item in enumerate(chosen, start=1):
             subject = subject_of(item.span, item.chunk)
@@ -289,6 +292,22 @@ class ExtractiveAnswerer:
             seen |= tokens
         # Read in document order, so a lead-in sentence comes before its detail.
         return sorted(chosen, key=lambda s: (s.chunk.source, s.span.start))
+
+
+def with_lead(item: ScoredSentence, selected: Sequence[ScoredSentence] = ()) -> ScoredSentence:
+    """A sentence that leans on the one before it on its line ("This is one reason...",
+    "The most common category.") is quoted together with it: alone it says nothing.
+    Not when that sentence is quoted anyway (``selected``)."""
+    chunk, span = item.chunk, item.span
+    line_start = chunk.start + chunk.text.rfind("\n", 0, span.start - chunk.start) + 1
+    before = [s for s in split_sentences(chunk) if line_start <= s.start < span.start]
+    words = span.text.split()
+    leans = len(words) <= SHORT_SENTENCE_WORDS or (words and words[0].lower() in LEANING_WORDS)
+    if not before or not leans or any(x.span.start == before[-1].start for x in selected):
+        return item
+    start = before[-1].start
+    joined = Span(start, span.end, chunk.text[start - chunk.start : span.end - chunk.start])
+    return ScoredSentence(item.score, item.dense, chunk, joined)
 
 
 def list_after(lead: ScoredSentence, pool: list[ScoredSentence]) -> list[ScoredSentence]:

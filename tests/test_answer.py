@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -13,6 +14,7 @@ from bot.answer import (
     LLMAnswerer,
     screen_question,
     wanted_answer_type,
+    with_lead,
 )
 from bot.chain import FaqChain
 
@@ -108,6 +110,30 @@ def test_a_date_question_is_answered_with_the_sentence_holding_the_date(
 ) -> None:
     answer = real_chain.ask("As of what date are the per-module prices in the guide?")
     assert not answer.abstained and "2026-05-19" in answer.text
+
+
+def scored(chain: FaqChain, text: str) -> Any:
+    """The stored sentence whose text starts with ``text``, as the answer step sees it."""
+    from bot.retrieval import ScoredSentence
+
+    index = chain.retriever.index
+    row = next(s for s in index.sentences if s.span.text.startswith(text))
+    return ScoredSentence(0.5, 0.5, index.chunks[row.chunk_id], row.span)
+
+
+def test_a_sentence_leaning_on_the_one_before_is_quoted_with_it(chain: FaqChain) -> None:
+    source = (chain.settings.corpus_dir / "cpt-credential-guide.txt").read_text()
+    leaning = scored(chain, "This is one reason CPT is cheaper")
+    joined = with_lead(leaning).span
+    assert joined.text.startswith("The assessment is entirely cognitive")
+    assert joined.text.endswith(leaning.span.text)
+    assert source[joined.start : joined.end] == joined.text  # still an exact quote
+    short = scored(chain, "The most common assessment-center category.")
+    assert "Community colleges" in with_lead(short).span.text
+    standalone = scored(chain, "Full CPT (all four modules) through a typical")
+    assert with_lead(standalone) == standalone  # first on its line, or says enough alone
+    lead = scored(chain, "The assessment is entirely cognitive")
+    assert with_lead(leaning, [lead, leaning]) == leaning  # the lead is quoted anyway
 
 
 def test_a_lead_in_sentence_brings_its_list(chain: FaqChain) -> None:
