@@ -9,6 +9,7 @@ word by word for up to ``STREAM_MAX_SECONDS`` (1 s) and answers at most 8 at onc
 answer text is the figure a user feels. Memory (part 4) is read from the same server.
 
     python -m benchmarks.load [--quick] [--clients 50] [--seconds 20]
+    python -m benchmarks.load --api     # /api/ask, 50 clients, 60 s (benchmarks.load_api)
 """
 
 from __future__ import annotations
@@ -212,7 +213,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="then the same load on the app with its word-by-word reveal off",
     )
+    parser.add_argument(
+        "--api",
+        action="store_true",
+        help="instead: 50 clients for 60 s against the widget's JSON API (benchmarks.load_api)",
+    )
     args = parser.parse_args(argv)
+    if args.api:
+        from benchmarks import load_api
+
+        return load_api.main(["--quick"] if args.quick else [])
     result = run(args.quick, args.clients, args.seconds, no_reveal_pass=args.no_reveal_pass)
     print(json.dumps(result, indent=2))
     return 0

@@ -165,4 +165,30 @@ def test_api_load_script_runs_bounded_against_the_real_app() -> None:
     result = load_api.run(quick=True)
     assert result["clients"] == 5 and result["seconds_bound"] == 5.0
     assert result["answers"] > 0 and result["error_count"] == 0
-    assert result["server_peak_rss_mb"] > 0
+    assert result["server_peak_rss_mb"] > 0 and 0 < result["client_cpu_cores"] < 1
+
+
+def test_load_api_flag_runs_the_json_api_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks import load, load_api
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(load_api, "main", lambda argv: calls.append(argv) or 0)
+    assert load.main(["--api", "--quick"]) == 0 and calls == [["--quick"]]
+
+
+def test_the_lean_client_reads_one_response_and_leaves_the_next() -> None:
+    import asyncio
+
+    from benchmarks.load_api import _request, _response_status
+
+    async def statuses() -> list[int]:
+        reader = asyncio.StreamReader()
+        body = b'{"answer": "x"}'
+        one = b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+        reader.feed_data(one + b"HTTP/1.1 429 Too Many\r\nContent-Length: 0\r\n\r\n")
+        return [await _response_status(reader), await _response_status(reader)]
+
+    assert asyncio.run(statuses()) == [200, 429]
+    request = _request(8000, "What is CPT?")
+    assert request.startswith(b"POST /api/ask HTTP/1.1\r\n")
+    assert request.endswith(b'{"question": "What is CPT?"}')
