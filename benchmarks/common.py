@@ -211,10 +211,22 @@ def clear_query_cache(embeddings: Any) -> None:
         embeddings._cache.clear()
 
 
-def part_main(run: Any, doc: str | None, quick_help: str, argv: list[str] | None = None) -> int:
-    """The command line every part shares: ``python -m benchmarks.PART [--quick]``."""
+def part_main(
+    run: Any,
+    doc: str | None,
+    quick_help: str,
+    argv: list[str] | None = None,
+    result_file: str | None = None,
+) -> int:
+    """The command line every part shares: ``python -m benchmarks.PART [--quick]``.
+    A full run of a part run on its own is kept in ``benchmarks/results/RESULT_FILE``."""
     parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
     parser.add_argument("--quick", action="store_true", help=quick_help)
     args = parser.parse_args(argv)
-    print(json.dumps(run(quick=args.quick), indent=2))
+    result = run(quick=args.quick)
+    print(json.dumps(result, indent=2))
+    if result_file and not args.quick:
+        RESULTS.mkdir(exist_ok=True)
+        record = {"machine": machine_info(), "result": result}
+        (RESULTS / result_file).write_text(json.dumps(record, indent=2) + "\n")
     return 0

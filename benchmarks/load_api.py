@@ -174,7 +174,7 @@ def _wait(url: str, server: subprocess.Popen[bytes]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return part_main(run, __doc__, "5 clients for 5 s", argv)
+    return part_main(run, __doc__, "5 clients for 5 s", argv, result_file="load-api.json")
 
 
 if __name__ == "__main__":
