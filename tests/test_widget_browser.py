@@ -150,6 +150,11 @@ def test_widget_opens_answers_with_a_source_and_leaves_the_page_alone(
     sources.first.wait_for(timeout=30_000)
     assert "360" in frame.locator(".faq-answer, .message").last.inner_text()
     assert "Cost and funding" in (sources.first.text_content() or "")
+    if SCREENSHOT:  # the README picture: an answer with its source, on the college page
+        page.set_viewport_size({"width": 1280, "height": 800})
+        sources.first.locator("summary").click()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SCREENSHOT))
     box.fill(XSS)
     box.press("Enter")
     page.wait_for_timeout(2000)
@@ -163,9 +168,6 @@ def test_widget_opens_answers_with_a_source_and_leaves_the_page_alone(
     assert page.evaluate("() => Object.keys(window).filter(k => k.startsWith('CPT'))") == [
         "CPTFaqWidget"
     ]
-    if SCREENSHOT:
-        page.set_viewport_size({"width": 1280, "height": 800})
-        page.screenshot(path=str(SCREENSHOT))
     box.press("Escape")  # focus is inside the chat iframe
     expect(launcher).to_have_attribute("aria-expanded", "false")
     launcher.click()
