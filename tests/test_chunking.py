@@ -9,7 +9,6 @@ from bot.chunking import (
     Chunk,
     chunk_document,
     readable,
-    sentences_with_context,
     split_sentences,
     subject_of,
 )
@@ -116,13 +115,6 @@ def test_a_numbered_heading_is_not_split_and_lends_its_subject(guide_text: str) 
     assert first_body.text.startswith("The module most directly relevant")
     assert subject_of(first_body, chunk) == "Maintenance Awareness"
     assert subject_of(spans[2], chunk) == ""
-
-
-def test_continuation_sentences_are_embedded_after_their_item_lead(guide_text: str) -> None:
-    chunk = next(c for c in chunk_document(guide_text, "guide.txt") if "(WIOA) grants" in c.text)
-    embedded = dict((s.text, e) for s, e in sentences_with_context(chunk))
-    key = next(t for t in embedded if t.startswith("Cover the full CPT credential"))
-    assert "Workforce Innovation and Opportunity Act (WIOA) grants." in embedded[key]
 
 
 LINE = st.one_of(
