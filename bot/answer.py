@@ -299,11 +299,13 @@ def with_lead(item: ScoredSentence, selected: Sequence[ScoredSentence] = ()) -> 
     "The most common category.") is quoted together with it: alone it says nothing.
     Not when that sentence is quoted anyway (``selected``)."""
     chunk, span = item.chunk, item.span
-    line_start = chunk.start + chunk.text.rfind("\n", 0, span.start - chunk.start) + 1
-    before = [s for s in split_sentences(chunk) if line_start <= s.start < span.start]
     words = span.text.split()
     leans = len(words) <= SHORT_SENTENCE_WORDS or (words and words[0].lower() in LEANING_WORDS)
-    if not before or not leans or any(x.span.start == before[-1].start for x in selected):
+    line_start = chunk.start + chunk.text.rfind("\n", 0, span.start - chunk.start) + 1
+    if not leans or line_start == span.start:  # stands alone, or first on its line
+        return item
+    before = [s for s in split_sentences(chunk) if line_start <= s.start < span.start]
+    if not before or any(x.span.start == before[-1].start for x in selected):
         return item
     start = before[-1].start
     joined = Span(start, span.end, chunk.text[start - chunk.start : span.end - chunk.start])
