@@ -4,9 +4,12 @@ vectors) and a chain over a temporary index built from the real corpus."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,6 +20,11 @@ from bot.text import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "corpus" / "cpt-credential-guide.txt"
+CHROMIUM = os.environ.get("FAQBOT_CHROMIUM", "/usr/bin/chromium")
+# Without the background-networking flags Chromium phones home, which a closed network refuses.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
 def free_port() -> int:
@@ -117,3 +125,15 @@ def real_chain(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unt
     embeddings = MiniLMEmbeddings()
     ingest(settings, embeddings)
     return FaqChain(settings, embeddings)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium from the Debian package (Playwright cannot download browsers
+    here), one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

