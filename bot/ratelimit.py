@@ -26,8 +26,8 @@ class RateLimiter:
         self._day: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
-    def allow(self, key: str, cost: int = 1, now: float | None = None) -> bool:
-        """Count ``cost`` requests for ``key``; False (and nothing counted) when over a limit."""
+    def allow(self, key: str, now: float | None = None) -> bool:
+        """Count one request for ``key``; False (and nothing counted) when over a limit."""
         now = time.time() if now is None else now
         today = int(now // DAY)
         with self._lock:
@@ -39,10 +39,10 @@ class RateLimiter:
                 window.popleft()
             day, used = self._day.get(key, (today, 0))
             used = used if day == today else 0
-            if len(window) + cost > self.per_minute or used + cost > self.per_day:
+            if len(window) >= self.per_minute or used >= self.per_day:
                 return False
-            window.extend([now] * cost)
-            self._day[key] = (today, used + cost)
+            window.append(now)
+            self._day[key] = (today, used + 1)
             return True
 
 

@@ -178,12 +178,12 @@ class Guard:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        refused = self.refusal(request)
+        path, origin = request.url.path, request.headers.get("origin", "")
+        api = path.startswith("/api/")
+        refused = self.refusal(request, path, origin, api)
         if refused is not None:
             await refused(scope, receive, send)
             return
-        path, origin = request.url.path, request.headers.get("origin", "")
-        api = path.startswith("/api/")
         started = False
 
         async def send_with_headers(message: Message) -> None:
@@ -218,10 +218,8 @@ class Guard:
             if not started:
                 await _too_large()(scope, receive, send)
 
-    def refusal(self, request: Request) -> Response | None:
+    def refusal(self, request: Request, path: str, origin: str, api: bool) -> Response | None:
         """The response that refuses this request before any route sees it, if any."""
-        path, origin = request.url.path, request.headers.get("origin", "")
-        api = path.startswith("/api/")
         size = request.headers.get("content-length", "")
         if size.isdigit() and int(size) > MAX_BODY_BYTES:
             return _too_large()
