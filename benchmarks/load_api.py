@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from typing import Any
 
 from benchmarks.common import (
@@ -40,13 +41,10 @@ async def drive(url: str, questions: list[str], clients: int, seconds: float) ->
     port = int(url.rsplit(":", 1)[1])
     bodies = [_request(port, q) for q in questions]
     latencies: list[float] = []
-    errors: dict[str, int] = {}
+    errors: Counter[str] = Counter()
     issued = 0
     deadline = time.perf_counter() + seconds
     cpu_before = time.process_time()
-
-    def failed(kind: str) -> None:
-        errors[kind] = errors.get(kind, 0) + 1
 
     async def worker(n: int) -> None:
         nonlocal issued
@@ -60,14 +58,14 @@ async def drive(url: str, questions: list[str], clients: int, seconds: float) ->
                     writer.write(bodies[i % len(bodies)])
                     status = await asyncio.wait_for(_response_status(reader), timeout=30)
                 except Exception as exc:  # counted; the client reconnects and goes on
-                    failed(type(exc).__name__)
+                    errors[type(exc).__name__] += 1
                     writer.close()
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)
                     continue
                 if status == 200:
                     latencies.append((time.perf_counter() - started) * 1000)
                 else:
-                    failed(str(status))
+                    errors[str(status)] += 1
                 i += clients
         finally:
             writer.close()
@@ -81,7 +79,7 @@ async def drive(url: str, questions: list[str], clients: int, seconds: float) ->
         "seconds_bound": seconds,
         "wall_s": round(wall, 2),
         "answers": len(latencies),
-        "errors": errors,
+        "errors": dict(errors),
         "error_count": sum(errors.values()),
         "answers_per_s": round(len(latencies) / wall, 2) if wall else 0.0,
         "latency_ms": latency,
