@@ -24,6 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "corpus" / "cpt-credential-guide.txt"
 DATASET = ROOT / "evals" / "datasets" / "cpt_faq.jsonl"
 RESULTS = Path(__file__).resolve().parent / "results"
+CHROMIUM = os.environ.get("FAQBOT_CHROMIUM", "/usr/bin/chromium")
+# Without the background-networking flags Chromium phones home, which a closed network refuses.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
 LIBRARIES = (
     "torch",
     "onnxruntime",

@@ -21,14 +21,12 @@ from typing import Any
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported
 
+from benchmarks.common import CHROMIUM, CHROMIUM_ARGS
 from bot.config import Settings
 from bot.errors import FaqBotError
 from bot.ui import SUGGESTIONS, build_app, page_options
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
 SHOT_QUESTION = "Do I need to take all the modules at once?"
 # Installed before Enter is pressed; resolves with ms from the keypress to the first
 # answer text and to the complete answer (sources, or the abstention note, shown).
@@ -75,9 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     parser.add_argument("--rounds", type=int, default=3, help="times each question is asked")
     args = parser.parse_args(argv)
-    chromium = os.environ.get("FAQBOT_CHROMIUM", "/usr/bin/chromium")
-    if not Path(chromium).exists():
-        print(f"error: no Chromium at {chromium}; run `make browser` or set FAQBOT_CHROMIUM",
+    if not Path(CHROMIUM).exists():
+        print(f"error: no Chromium at {CHROMIUM}; run `make browser` or set FAQBOT_CHROMIUM",
               file=sys.stderr)  # fmt: skip
         return 1
     from playwright.sync_api import sync_playwright
@@ -103,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                    quiet=True, **page_options())  # fmt: skip
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
                 page.goto(f"http://127.0.0.1:{port}/")
                 page.locator("#faq-chat").wait_for()

@@ -4,7 +4,6 @@ vectors) and a chain over a temporary index built from the real corpus."""
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -15,16 +14,12 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
+from benchmarks.common import CHROMIUM, CHROMIUM_ARGS
 from bot.config import Settings
 from bot.text import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "corpus" / "cpt-credential-guide.txt"
-CHROMIUM = os.environ.get("FAQBOT_CHROMIUM", "/usr/bin/chromium")
-# Without the background-networking flags Chromium phones home, which a closed network refuses.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
 def free_port() -> int:
