@@ -94,6 +94,9 @@ class Retrieval:
     query_tokens: list[str]
     unknown_terms: list[str] = field(default_factory=list)
     sentences: list[ScoredSentence] = field(default_factory=list)
+    # How much of the question's meaning rests on words the guide never uses: 1 - cosine
+    # between the question and the question without them (0.0 when there are none).
+    unknown_meaning: float = 0.0
 
 
 class CorpusIndex:
@@ -267,7 +270,24 @@ class HybridRetriever:
         ]
         top = {h.chunk.id for h in hits}
         query = f"{topic} {question}".strip() if topic else question
-        return Retrieval(query, hits, tokens, unknown, [x for x in sentences if x.chunk.id in top])
+        kept = [x for x in sentences if x.chunk.id in top]
+        lost = self._unknown_meaning(question, question_vector, set(unknown))
+        return Retrieval(query, hits, tokens, unknown, kept, lost)
+
+    def _unknown_meaning(self, question: str, vector: np.ndarray, unknown: set[str]) -> float:
+        """1 - cosine(question, question without the words the guide never uses): "are
+        calculators allowed" loses most of its meaning without "calculators", "can you help
+        me find a center" little without "help" and "find"."""
+        if not unknown:
+            return 0.0
+
+        def known_only(match: re.Match[str]) -> str:
+            return "" if self.index._correction(match[0].lower()).token in unknown else match[0]
+
+        reduced = TOKEN_RUN.sub(known_only, question)
+        if not words(reduced):
+            return 1.0
+        return max(0.0, 1.0 - float(self._vector(self.index.spell(reduced)) @ vector))
 
     def _score_sentences(
         self, chunk_ids: list[str], sims: np.ndarray, question: str, tokens: list[str]

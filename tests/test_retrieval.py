@@ -58,6 +58,25 @@ def test_misspelt_words_are_corrected_and_unknown_ones_reported(chain: FaqChain)
     assert "zzyzx" in retrieval.unknown_terms
 
 
+def test_unknown_meaning_is_what_the_question_loses_without_unknown_words(
+    chain: FaqChain,
+) -> None:
+    assert chain.retrieve("How much does the safety module cost?").unknown_meaning == 0.0
+    partly = chain.retrieve("How much does the safety module cost in zzyzx?").unknown_meaning
+    assert 0.0 < partly < 1.0
+    assert chain.retrieve("zzyzx quorble?").unknown_meaning == 1.0  # nothing left
+
+
+@pytest.mark.integration
+def test_a_question_about_an_unknown_thing_loses_more_than_one_with_unknown_filler(
+    real_chain: FaqChain,
+) -> None:
+    focus = real_chain.retrieve("Are calculators allowed during the exam?")
+    filler = real_chain.retrieve("Can you help me with the exam format?")
+    assert "calculator" in focus.unknown_terms and "help" in filler.unknown_terms
+    assert focus.unknown_meaning > 2 * filler.unknown_meaning
+
+
 def test_typos_are_respelled_for_the_model_but_real_words_are_left_alone(
     chain: FaqChain,
 ) -> None:
