@@ -43,13 +43,14 @@ def ingest_once(copies: int, embeddings: Any) -> dict[str, Any]:
         corpus_bytes = dir_bytes(tmp.settings.corpus_dir)
     finally:
         tmp.cleanup()
-    texts = result.chunks + result.sentences
+    texts = result.texts
     return {
         "copies": copies,
         "files": result.files,
         "corpus_bytes": corpus_bytes,
         "chunks": result.chunks,
         "sentences": result.sentences,
+        "texts": texts,
         "embedded_texts": result.embedded,
         "seconds": round(seconds, 2),
         "chunks_per_s": round(result.chunks / seconds, 1),
@@ -101,12 +102,11 @@ def batch_sweep(embeddings: Any, texts: list[str]) -> dict[str, float]:
 
 def sample_texts() -> list[str]:
     from benchmarks.common import GUIDE
-    from bot.chunking import chunk_document, sentence_embed_text, split_sentences
+    from bot.chunking import chunk_document
+    from bot.ingest import stored_sentences
 
     chunks = chunk_document(GUIDE.read_text(encoding="utf-8"), GUIDE.name, 1000)
-    return [c.embed_text for c in chunks] + [
-        sentence_embed_text(c, s) for c in chunks for s in split_sentences(c)
-    ]
+    return [c.embed_text for c in chunks] + [s.embed_text for s in stored_sentences(chunks)]
 
 
 def run(

@@ -15,7 +15,8 @@ from bot.answer import Answer, ExtractiveAnswerer, LLMAnswerer, abstain, screen_
 from bot.chunking import CHUNKER_VERSION
 from bot.config import MODEL_NAME, Settings
 from bot.errors import IndexMismatchError, InvalidQuestionError
-from bot.retrieval import CorpusIndex, HybridRetriever, Retrieval
+from bot.index import CorpusIndex
+from bot.retrieval import HybridRetriever, Retrieval
 from bot.store import GenerationStore, Location, Manifest, open_location
 
 log = logging.getLogger(__name__)

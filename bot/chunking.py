@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Bump when chunking changes, so ingest knows an index built by older code is stale.
-CHUNKER_VERSION = 5
+CHUNKER_VERSION = 6
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+\S")
 BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
@@ -116,6 +116,33 @@ def sentence_embed_text(chunk: Chunk, span: Span) -> str:
     title = chunk.section.rsplit(" > ", 1)[-1]
     body = readable(span.text, chunk)
     return f"{title}: {body}" if title and title != span.text else body
+
+
+PIECE_MIN_WORDS = 12
+CLAUSE_BREAK = re.compile(r"; |: | — ")
+LIST_SEPARATOR = re.compile(r", (?:and |or )?| and ")
+A_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def sentence_pieces(chunk: Chunk, span: Span) -> list[str]:
+    """Extra texts a long sentence is embedded as, each under its section title: its
+    clauses, and the items of a list it holds. "Is ergonomics tested?" is close to
+    "Safety: ergonomics" but far from the 40-word sentence that lists it among nine topics.
+    Short sentences have none."""
+    body = readable(span.text, chunk)
+    if len(body.split()) < PIECE_MIN_WORDS:
+        return []
+    title = chunk.section.rsplit(" > ", 1)[-1]
+    clauses = [c for c in CLAUSE_BREAK.split(body) if c.strip()]
+    pieces: list[str] = []
+    for clause in clauses:
+        items = [x for x in LIST_SEPARATOR.split(clause) if x.strip()]
+        if len(items) >= 3:
+            pieces += items
+        elif len(clauses) > 1:
+            pieces.append(clause)
+    prefix = f"{title}: " if title else ""
+    return [f"{prefix}{p.strip()}" for p in pieces if A_WORD.search(p)]
 
 
 def subject_of(span: Span, chunk: Chunk) -> str:

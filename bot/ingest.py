@@ -24,6 +24,7 @@ from bot.chunking import (
     Chunk,
     chunk_document,
     sentence_embed_text,
+    sentence_pieces,
     split_sentences,
 )
 from bot.config import MODEL_NAME, Settings
@@ -43,6 +44,7 @@ class IngestResult:
     embedded: int  # texts that had to be embedded (the rest were reused)
     seconds: float
     generation: str
+    texts: int = 0  # distinct texts with vectors: chunks, sentences, clauses, list items
 
     def summary(self) -> str:
         if not self.changed:
@@ -54,6 +56,17 @@ class IngestResult:
             f"Ingested {self.files} files into {self.chunks} chunks and {self.sentences} "
             f"sentences ({self.embedded} embedded, the rest reused) in {self.seconds:.1f} s."
         )
+
+
+def stored_sentences(chunks: list[Chunk]) -> list[StoredSentence]:
+    """Every sentence of the chunks as stored: the whole sentence, then its clauses and list
+    items (``piece`` 1, 2, ...), each with the text it is embedded as."""
+    return [
+        StoredSentence(c.id, s, text, piece)
+        for c in chunks
+        for s in split_sentences(c)
+        for piece, text in enumerate([sentence_embed_text(c, s), *sentence_pieces(c, s)])
+    ]
 
 
 def read_corpus(corpus_dir: Path) -> dict[str, str]:
@@ -157,11 +170,7 @@ def ingest(
 
             embeddings = MiniLMEmbeddings()
         chunks = chunk_corpus(texts, settings.chunk_chars)
-        sentences = [
-            StoredSentence(c.id, s, sentence_embed_text(c, s))
-            for c in chunks
-            for s in split_sentences(c)
-        ]
+        sentences = stored_sentences(chunks)
         reuse_chunks, reuse_sentences = _reusable_vectors(location, live, embeddings)
         generation = f"g{time.time_ns():x}"
         store = GenerationStore(location, generation, embeddings)
@@ -172,13 +181,14 @@ def ingest(
         store.add_chunks(chunks, [vectors[c.embed_text] for c in chunks])
         store.add_sentences(sentences, [vectors[s.embed_text] for s in sentences])
         seconds = time.perf_counter() - started
+        whole_sentences = sum(s.piece == 0 for s in sentences)
         manifest = Manifest(
             generation=generation,
             model=MODEL_NAME,
             chunk_chars=settings.chunk_chars,
             files=hashes,
             chunks=len(chunks),
-            sentences=len(sentences),
+            sentences=whole_sentences,
             created=time.time(),
             seconds=round(seconds, 3),
             extra={"chunker": CHUNKER_VERSION},
@@ -187,7 +197,14 @@ def ingest(
         # Keep the previous generation: a server that has not reloaded yet still reads it.
         location.drop_generations({generation, live.generation if live else ""})
         return IngestResult(
-            True, len(texts), len(chunks), len(sentences), len(fresh), seconds, generation
+            True,
+            len(texts),
+            len(chunks),
+            whole_sentences,
+            len(fresh),
+            seconds,
+            generation,
+            len(set(texts_needed)),
         )
 
 

@@ -8,9 +8,7 @@ questions are resolved against earlier user turns before any of that runs.
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,23 +21,16 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from bot.chunking import Chunk, Span
-from bot.store import GenerationStore, StoredSentence
+from bot.index import CorpusIndex
 from bot.text import (
     DURATION,
     DURATION_QUESTION,
     MONEY_QUESTION,
     NUMBER_QUESTION,
-    STOPWORDS,
-    is_answer_candidate,
-    is_fragment,
     resolve_query,
-    stem,
-    tokenize,
     words,
 )
 
-TOKEN_RUN = re.compile(r"[^\W\d_]+")
-SPELL_MIN = 0.82
 RRF_K = 60
 CANDIDATES = 20
 RERANK_FUSION_WEIGHT = 0.5  # how much the fused rank counts next to the best sentence
@@ -51,21 +42,8 @@ FOCUS_BONUS = 0.05
 FOCUS_MAX_SHARE = 0.1
 SENTENCE_DENSE = 0.65  # sentence score = meaning similarity ...
 SENTENCE_LEXICAL = 0.25  # ... plus the idf-weighted share of question words it contains
-# Cosine a word needs to stand in for a corpus word: "salary"~"wage" 0.72, "test"~"exam" 0.67,
-# but "refund"~"reimburse" 0.61 is another thing.
-RELATED_WORD_MIN = 0.66
 # Weight of each ranked list in the fusion; measured on evals/datasets/dev.jsonl.
 WEIGHTS = {"bm25": 1.0, "dense": 1.0, "sentence": 1.0}
-
-
-@dataclass(frozen=True)
-class Correction:
-    """What one question word becomes: a search token (None: no topic in it), whether the
-    corpus knows it, and its corrected spelling when it was a typo."""
-
-    token: str | None
-    known: bool
-    spelled: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,129 +77,6 @@ class Retrieval:
     unknown_meaning: float = 0.0
 
 
-class CorpusIndex:
-    """In-memory view of one index generation: chunks, BM25 and sentence vectors."""
-
-    def __init__(
-        self,
-        store: GenerationStore,
-        chunks: Sequence[Chunk],
-        sentences: Sequence[StoredSentence],
-        sentence_matrix: np.ndarray,
-    ) -> None:
-        from rank_bm25 import BM25Okapi
-
-        self.store = store
-        self.chunks = {c.id: c for c in chunks}
-        self.order = [c.id for c in chunks]
-        self.sentences = list(sentences)
-        self.sentence_matrix = sentence_matrix
-        self.sentence_rows: dict[str, list[int]] = {}
-        for row, sentence in enumerate(self.sentences):
-            self.sentence_rows.setdefault(sentence.chunk_id, []).append(row)
-        tokens = [tokenize(self.chunks[cid].embed_text) for cid in self.order]
-        self.bm25 = BM25Okapi(tokens) if tokens else None
-        self.vocabulary = frozenset(t for doc in tokens for t in doc)
-        self.passage_count = Counter(t for doc in tokens for t in set(doc))
-        self.sentence_tokens = [frozenset(tokenize(s.embed_text)) for s in self.sentences]
-        # Fixed per sentence, so worked out once here rather than for every question.
-        self.candidate = [
-            is_answer_candidate(s.span.text, set(self.chunks[s.chunk_id].section.split(" > ")))
-            for s in self.sentences
-        ]
-        self.fragment = [is_fragment(s.span.text) for s in self.sentences]
-        self.term_words: list[str] = []
-        self.term_matrix = np.zeros((0, 1), dtype=np.float32)
-        self._embeddings: Embeddings | None = None
-        self.known_words: frozenset[str] = frozenset()
-        self._corrections: dict[str, Correction] = {}  # per generation: vocabulary fixed
-
-    def idf(self, token: str) -> float:
-        if self.bm25 is None:
-            return 1.0
-        return max(float(self.bm25.idf.get(token, self.bm25.average_idf)), 0.05)
-
-    @classmethod
-    def load(cls, store: GenerationStore, embeddings: Embeddings | None = None) -> CorpusIndex:
-        sentences, matrix = store.all_sentences()
-        index = cls(store, store.all_chunks(), sentences, matrix)
-        if embeddings is not None:
-            index.learn_related_words(embeddings)
-        return index
-
-    def learn_related_words(self, embeddings: Embeddings) -> None:
-        """Embed the corpus's own words once, so a question word the guide never uses
-        ("salary", "test") can be matched to the one it does use ("wage", "exam")."""
-        surface = sorted({w for c in self.chunks.values() for w in words(c.text) if len(w) > 2})
-        self.term_words = surface
-        self.term_matrix = np.asarray(embeddings.embed_documents(surface), dtype=np.float32)
-        self._embeddings = embeddings
-        known = getattr(embeddings, "known_words", None)
-        self.known_words = known() if known else frozenset()
-
-    def related_word(self, word: str) -> str | None:
-        if not len(self.term_words) or self._embeddings is None:
-            return None
-        vector = np.asarray(self._embeddings.embed_query(word), dtype=np.float32)
-        sims = self.term_matrix @ vector
-        best = int(np.argmax(sims))
-        return self.term_words[best] if sims[best] >= RELATED_WORD_MIN else None
-
-    def correct(self, question_words: list[str]) -> tuple[list[str], list[str]]:
-        """Question words → (search tokens, tokens the corpus never uses)."""
-        fixed: list[str] = []
-        unknown: list[str] = []
-        for word in question_words:
-            found = self._correction(word)
-            if found.token is None:
-                continue
-            fixed.append(found.token)
-            if not found.known:
-                unknown.append(found.token)
-        return fixed, unknown
-
-    def spell(self, question: str) -> str:
-        """The question with its misspelled words fixed, for embedding: the model reads
-        "wat does the qualty modul say" far worse than the corrected words."""
-        return TOKEN_RUN.sub(lambda m: self._correction(m[0].lower()).spelled or m[0], question)
-
-    def _correction(self, word: str) -> Correction:
-        if word not in self._corrections:
-            if len(self._corrections) > 50_000:  # typed words are unbounded: cap memory
-                self._corrections.clear()
-            self._corrections[word] = self._correct_word(word)
-        return self._corrections[word]
-
-    def _correct_word(self, word: str) -> Correction:
-        """Stem a question word; one the corpus never uses becomes a misspelling's fix or a
-        related corpus word."""
-        token = stem(word)
-        if token in self.vocabulary or token.isdigit() or word in STOPWORDS:
-            return Correction(token, True)
-        real_word = word in self.known_words
-        if not real_word and len(word) >= 3:
-            # "wat", "wich", "whats": a misspelled question word, not a topic
-            slip = difflib.get_close_matches(word, STOPWORDS, n=1, cutoff=0.75)
-            if slip:
-                return Correction(None, True, slip[0])
-        if len(word) == 1:  # "n" for "and": no topic in one letter
-            return Correction(None, True)
-        # A real English word is no typo: "score" must not become "scope", or questions
-        # the guide does not cover would look covered. "saftey" may become "safety".
-        cutoff = 0.9 if real_word else 0.75
-        close = difflib.get_close_matches(token, self.vocabulary, n=1, cutoff=cutoff)
-        if close and len(token) >= 4:
-            # Respelled for the model only when surely the same word ("qualty"), not a
-            # neighbour ("cheapest"/"cheaper" can be a fine match for search, not meaning).
-            spelled = difflib.get_close_matches(word, self.term_words, n=1, cutoff=SPELL_MIN)
-            return Correction(close[0], True, spelled[0] if spelled else None)
-        for form in dict.fromkeys((word, token)):  # "tested" or else "test" may relate
-            related = self.related_word(form)
-            if related is not None:
-                return Correction(stem(related), True)
-        return Correction(token, False)
-
-
 class HybridRetriever:
     """Ranks chunks for a question (and its chat history) by fused BM25 + dense evidence."""
 
@@ -250,10 +105,10 @@ class HybridRetriever:
             # question (better than averaging the two vectors: gate fact recall +0.01).
             vector = self._vector(self.index.spell(f"{topic} {question}"))
             bm25_tokens += self.index.correct(words(topic))[0]
-        sims = self.index.sentence_matrix @ vector if self.index.sentences else np.zeros(0)
+        sims = self.index.similarities(vector)
         if topic and self.index.sentences:
             # The topic finds the passage; which sentence answers is the new question's call.
-            sims = (sims + self.index.sentence_matrix @ question_vector) / 2
+            sims = (sims + self.index.similarities(question_vector)) / 2
         dense = self.index.store.search(vector.tolist(), CANDIDATES)
         fused = self._fuse(
             {
@@ -281,10 +136,7 @@ class HybridRetriever:
         if not unknown:
             return 0.0
 
-        def known_only(match: re.Match[str]) -> str:
-            return "" if self.index._correction(match[0].lower()).token in unknown else match[0]
-
-        reduced = TOKEN_RUN.sub(known_only, question)
+        reduced = self.index.without(question, unknown)
         if not words(reduced):
             return 1.0
         return max(0.0, 1.0 - float(self._vector(self.index.spell(reduced)) @ vector))

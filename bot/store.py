@@ -60,6 +60,7 @@ class StoredSentence:
     chunk_id: str
     span: Span
     embed_text: str  # what was embedded: the sentence under its section title
+    piece: int = 0  # 0: the whole sentence; n: its n-th clause or list item (embed_text)
 
 
 class Location(Protocol):
@@ -235,7 +236,7 @@ class GenerationStore:
         for i in range(0, len(sentences), ADD_BATCH):
             batch = sentences[i : i + ADD_BATCH]
             self._sentence_collection.upsert(
-                ids=[f"{s.chunk_id}:{s.span.start}" for s in batch],
+                ids=[f"{s.chunk_id}:{s.span.start}:{s.piece}" for s in batch],
                 embeddings=[list(v) for v in vectors[i : i + ADD_BATCH]],
                 documents=[s.embed_text for s in batch],
                 metadatas=[
@@ -244,6 +245,7 @@ class GenerationStore:
                         "start": s.span.start,
                         "end": s.span.end,
                         "text": s.span.text,
+                        "piece": s.piece,
                     }
                     for s in batch
                 ],
@@ -271,7 +273,12 @@ class GenerationStore:
 
         got = self._sentence_collection.get(include=["documents", "metadatas", "embeddings"])
         sentences = [
-            StoredSentence(m["chunk_id"], Span(int(m["start"]), int(m["end"]), m["text"]), doc)
+            StoredSentence(
+                m["chunk_id"],
+                Span(int(m["start"]), int(m["end"]), m["text"]),
+                doc,
+                int(m.get("piece", 0)),
+            )
             for doc, m in zip(got["documents"], got["metadatas"], strict=True)
         ]
         matrix = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(sentences), -1)

@@ -9,6 +9,7 @@ from bot.chunking import (
     Chunk,
     chunk_document,
     readable,
+    sentence_pieces,
     split_sentences,
     subject_of,
 )
@@ -115,6 +116,21 @@ def test_a_numbered_heading_is_not_split_and_lends_its_subject(guide_text: str) 
     assert first_body.text.startswith("The module most directly relevant")
     assert subject_of(first_body, chunk) == "Maintenance Awareness"
     assert subject_of(spans[2], chunk) == ""
+
+
+def test_a_long_sentence_is_also_embedded_as_its_clauses_and_list_items(
+    guide_text: str,
+) -> None:
+    chunk = next(c for c in chunk_document(guide_text, "guide.txt") if c.section.endswith("Safety"))
+    covers, short = (s for s in split_sentences(chunk) if s.text.startswith(("Covers", "The Saf")))
+    pieces = sentence_pieces(chunk, covers)
+    # each under its section title, as the whole sentence is
+    assert "1. Safety: ergonomics" in pieces and "1. Safety: hazardous-material handling" in pieces
+    assert pieces[0].startswith("1. Safety: Covers OSHA-relevant safety procedures")  # a clause
+    assert all(p.startswith("1. Safety: ") for p in pieces)
+    tiny = Chunk("x", "doc.txt", "Costs", 0, 32, "It costs $90; fees vary by state.")
+    assert sentence_pieces(tiny, split_sentences(tiny)[0]) == []  # short: whole is enough
+    assert len(short.text.split()) > 12 and sentence_pieces(chunk, short) == []  # no list
 
 
 LINE = st.one_of(

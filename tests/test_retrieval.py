@@ -77,19 +77,6 @@ def test_a_question_about_an_unknown_thing_loses_more_than_one_with_unknown_fill
     assert focus.unknown_meaning > 2 * filler.unknown_meaning
 
 
-def test_typos_are_respelled_for_the_model_but_real_words_are_left_alone(
-    chain: FaqChain,
-) -> None:
-    index = chain.retriever.index
-    assert index.spell("whats the saftey modul about?") == "what the safety module about?"
-    # a real word next to a corpus word is another word, not a typo
-    index.known_words = frozenset({"cheapest"})
-    assert index.spell("the cheapest option") == "the cheapest option"
-    assert index.spell("Quanto custa a certificação?") == "Quanto custa a certificação?"
-    # a misspelled question word and a stray letter carry no topic
-    assert index.correct(["wich", "n", "safety"]) == (["safety"], [])
-
-
 def test_a_list_of_things_is_content_but_a_bare_title_is_a_fragment() -> None:
     assert is_fragment("Official MSSC program page.")
     assert not is_fragment("Covers energy efficiency, waste reduction, lifecycle thinking.")

@@ -70,6 +70,11 @@ def test_ingest_reopen_search_and_swap(
     assert len(top) == 5 and all(-1.0 <= s <= 1.0 for _, s in top)
     sentences, matrix = store.all_sentences()
     assert matrix.shape == (len(sentences), fake_embeddings.dims)
+    # clauses and list items come back tied to their whole sentence
+    whole = {(s.chunk_id, s.span) for s in sentences if s.piece == 0}
+    pieces = [s for s in sentences if s.piece]
+    assert len(whole) == first.sentences and pieces
+    assert all((s.chunk_id, s.span) in whole for s in pieces)
     second = ingest(store_settings, fake_embeddings, force=True)
     assert open_location(store_settings).read_manifest().generation == second.generation
     assert ingest(store_settings, fake_embeddings, force=True).changed

@@ -1,0 +1,39 @@
+"""The in-memory index: respelling question words, sentence similarities with pieces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot import index as index_module
+from bot.chain import FaqChain
+
+
+def test_typos_are_respelled_for_the_model_but_real_words_are_left_alone(
+    chain: FaqChain,
+) -> None:
+    index = chain.retriever.index
+    assert index.spell("whats the saftey modul about?") == "what the safety module about?"
+    # a real word next to a corpus word is another word, not a typo
+    index.known_words = frozenset({"cheapest"})
+    assert index.spell("the cheapest option") == "the cheapest option"
+    assert index.spell("Quanto custa a certificação?") == "Quanto custa a certificação?"
+    # a misspelled question word and a stray letter carry no topic
+    assert index.correct(["wich", "n", "safety"]) == (["safety"], [])
+
+
+def test_a_sentence_scores_as_its_closest_list_item_less_a_margin(chain: FaqChain) -> None:
+    index = chain.retriever.index
+    vector = np.asarray(chain.retriever.embeddings.embed_query("ergonomics"), dtype=np.float32)
+    whole, sims = index.sentence_matrix @ vector, index.similarities(vector)
+    assert len(sims) == len(index.sentences) and (sims >= whole - 1e-6).all()
+    row = next(i for i, s in enumerate(index.sentences) if "ergonomics, hazard" in s.span.text)
+    own = index.piece_matrix[index.piece_sentence == row] @ vector
+    assert sims[row] == pytest.approx(max(whole[row], own.max() - index_module.PIECE_MARGIN))
+    assert sims[row] > whole[row]  # "1. Safety: ergonomics" is closer than the whole list
+
+
+def test_without_takes_out_the_words_that_become_the_given_tokens(chain: FaqChain) -> None:
+    index = chain.retriever.index
+    assert index.without("Is zzyzx on the Safety exams?", {"zzyzx"}) == "Is  on the Safety exams?"
+    assert index.without("Is zzyzx on the Safety exams?", {"exam"}) == "Is zzyzx on the Safety ?"
