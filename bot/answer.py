@@ -228,7 +228,8 @@ class ExtractiveAnswerer:
     def answer(self, question: str, retrieval: Retrieval) -> Answer:
         passages = [h.chunk for h in retrieval.hits]
         scored = retrieval.sentences
-        if not scored or self._too_weak(scored[0], retrieval):
+        # A question about a thing the guide never names is not answered by what it does say.
+        if not scored or retrieval.unknown_names or self._too_weak(scored[0], retrieval):
             return abstain(passages=passages)
         kind = wanted_answer_type(question)
         if kind is not None:

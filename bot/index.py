@@ -19,6 +19,9 @@ from bot.text import STOPWORDS, is_answer_candidate, is_fragment, stem, tokenize
 
 TOKEN_RUN = re.compile(r"[^\W\d_]+")
 SPELL_MIN = 0.82
+NAME = re.compile(r"\b[A-Z][^\W_]*")
+# Where a capital marks no name: a sentence's start, and a person's own name ("I'm Maria").
+SENTENCE_START = re.compile(r"(^|[.?!:]\s+|[\"'(]\s*|\bI'm\s+|\bI am\s+|\bname is\s+)$", re.I)
 # Cosine a word needs to stand in for a corpus word: "salary"~"wage" 0.72, "test"~"exam" 0.67,
 # but "refund"~"reimburse" 0.61 is another thing.
 RELATED_WORD_MIN = 0.66
@@ -35,6 +38,7 @@ class Correction:
     token: str | None
     known: bool
     spelled: str | None = None
+    related: bool = False  # known only through a related corpus word ("salary" -> "wage")
 
 
 class CorpusIndex:
@@ -146,6 +150,19 @@ class CorpusIndex:
         "wat does the qualty modul say" far worse than the corrected words."""
         return TOKEN_RUN.sub(lambda m: self._correction(m[0].lower()).spelled or m[0], question)
 
+    def unknown_names(self, question: str) -> list[str]:
+        """Capitalised words inside a sentence of the question ("in Ohio", "with CompTIA")
+        the guide never uses: names of things it does not mention. A related word does not
+        count ("Texas" is not "state"). None in a Title Case Question: capitals mark nothing."""
+        found = [
+            m for m in NAME.finditer(question) if not SENTENCE_START.search(question[: m.start()])
+        ]
+        inner = [w for w in TOKEN_RUN.findall(question)[1:] if w != "I"]
+        if sum(w[0].isupper() for w in inner) > len(inner) / 2:
+            return []
+        fixes = [(m[0], self._correction(m[0].lower())) for m in found]
+        return [name for name, fix in fixes if fix.token and (fix.related or not fix.known)]
+
     def without(self, question: str, tokens: set[str]) -> str:
         """The question with the words that become one of ``tokens`` taken out."""
         return TOKEN_RUN.sub(
@@ -185,5 +202,5 @@ class CorpusIndex:
         for form in dict.fromkeys((word, token)):  # "tested" or else "test" may relate
             related = self.related_word(form)
             if related is not None:
-                return Correction(stem(related), True)
+                return Correction(stem(related), True, related=True)
         return Correction(token, False)

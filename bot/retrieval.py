@@ -75,6 +75,8 @@ class Retrieval:
     # How much of the question's meaning rests on words the guide never uses: 1 - cosine
     # between the question and the question without them (0.0 when there are none).
     unknown_meaning: float = 0.0
+    # Names in the question the guide never mentions ("Ohio", "CompTIA").
+    unknown_names: list[str] = field(default_factory=list)
 
 
 class HybridRetriever:
@@ -127,7 +129,8 @@ class HybridRetriever:
         query = f"{topic} {question}".strip() if topic else question
         kept = [x for x in sentences if x.chunk.id in top]
         lost = self._unknown_meaning(question, question_vector, set(unknown))
-        return Retrieval(query, hits, tokens, unknown, kept, lost)
+        names = self.index.unknown_names(question)
+        return Retrieval(query, hits, tokens, unknown, kept, lost, names)
 
     def _unknown_meaning(self, question: str, vector: np.ndarray, unknown: set[str]) -> float:
         """1 - cosine(question, question without the words the guide never uses): "are

@@ -72,6 +72,12 @@ def test_meaning_resting_on_unknown_words_raises_the_bar(chain: FaqChain) -> Non
     assert answerer._too_weak(best, retrieval)
 
 
+def test_a_question_about_a_place_the_guide_never_names_abstains(chain: FaqChain) -> None:
+    answer = chain.ask("How much does the full CPT cost in Zorbania?")
+    assert answer.abstained and answer.text == ABSTAIN_TEXT
+    assert not chain.ask("How much does the full CPT cost?").abstained
+
+
 def test_a_question_for_a_year_abstains_when_no_passage_has_one(chain: FaqChain) -> None:
     assert chain.ask("In what year was the CPT 4.0 update released?").abstained
 

@@ -37,3 +37,15 @@ def test_without_takes_out_the_words_that_become_the_given_tokens(chain: FaqChai
     index = chain.retriever.index
     assert index.without("Is zzyzx on the Safety exams?", {"zzyzx"}) == "Is  on the Safety exams?"
     assert index.without("Is zzyzx on the Safety exams?", {"exam"}) == "Is zzyzx on the Safety ?"
+
+
+def test_names_the_guide_never_uses_are_reported(chain: FaqChain) -> None:
+    index = chain.retriever.index
+    assert index.unknown_names("How many centers are in Zorbania?") == ["Zorbania"]
+    assert index.unknown_names("Is the Safety module taken first?") == []  # the guide's own
+    assert index.unknown_names("Zorbania centers?") == []  # a capital that starts a sentence
+    assert index.unknown_names("Hi, I'm Zorba. What is CPT?") == []  # the asker's own name
+    assert index.unknown_names("Is The Exam Hard In Zorbania?") == []  # Title Case: no signal
+    # a word known only through a related corpus word is still a name the guide lacks
+    index._corrections["texas"] = index_module.Correction("state", True, related=True)
+    assert index.unknown_names("Can I test in Texas?") == ["Texas"]
