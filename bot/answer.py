@@ -33,94 +33,6 @@ ABSTAIN_TEXT = (
     "For this question, please check with MSSC (the Manufacturing Skill Standards Council) "
     "or your local MSSC-approved assessment center."
 )
-ENGLISH_ONLY_TEXT = (
-    "I can only answer in English, from the English CPT credential guide. Please ask your "
-    "question in English, or contact MSSC or your local assessment center."
-)
-# Requests to change the assistant's rules are not questions about the guide.
-INJECTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instruction|prompt|rule|guide|above|previous)"
-    r"|\bsystem prompt\b|\byou are now\b|\bpretend (to be|you)\b|\bjailbreak\b"
-    r"|\b(reveal|print|show|repeat)\b.{0,30}\b(hidden|secret|internal|your)\b.{0,20}"
-    r"\b(rules|instructions|prompt|configuration)\b"
-    r"|\bfrom now on,? you\b|\byou are an? (unrestricted|unfiltered|jailbroken)\b",
-    re.IGNORECASE | re.DOTALL,
-)
-ENGLISH_HINTS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "is",
-        "are",
-        "do",
-        "does",
-        "what",
-        "how",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "can",
-        "i",
-        "my",
-        "to",
-        "of",
-        "for",
-        "in",
-        "on",
-        "and",
-        "with",
-        "it",
-        "be",
-        "should",
-        "will",
-        "much",
-        "long",
-    ]
-)
-FOREIGN_HINTS = frozenset(
-    [
-        "el",
-        "la",
-        "los",
-        "las",
-        "que",
-        "cuánto",
-        "cuanto",
-        "cuesta",
-        "es",
-        "son",
-        "para",
-        "por",
-        "cómo",
-        "como",
-        "qué",
-        "dónde",
-        "der",
-        "die",
-        "das",
-        "ist",
-        "wie",
-        "viel",
-        "kostet",
-        "und",
-        "ich",
-        "le",
-        "les",
-        "est",
-        "combien",
-        "coûte",
-        "quel",
-        "quelle",
-        "pour",
-        "une",
-        "des",
-    ]
-)
-
-
 UNKNOWN_MEANING_PENALTY = 1.0
 TYPED_CANDIDATES = 6
 # Questions that ask for one kind of fact, and what that fact looks like in a sentence.
@@ -199,20 +111,6 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
     passages: list[Chunk] = field(default_factory=list)  # what retrieval ranked highest
-
-
-def screen_question(question: str) -> str | None:
-    """A reason to refuse before retrieval (prompt injection, not English), or None."""
-    if INJECTION.search(question):
-        return ABSTAIN_TEXT
-    words = re.findall(r"[^\W\d_]+", question.lower())
-    foreign = sum(w in FOREIGN_HINTS for w in words)
-    english = sum(w in ENGLISH_HINTS for w in words)
-    if foreign >= 2 and foreign > english:
-        return ENGLISH_ONLY_TEXT
-    if any(ord(ch) > 0x2FF and ch.isalpha() for ch in question) and english == 0:
-        return ENGLISH_ONLY_TEXT  # non-Latin script
-    return None
 
 
 def abstain(text: str = ABSTAIN_TEXT, passages: Sequence[Chunk] = ()) -> Answer:

@@ -11,12 +11,13 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from bot.answer import Answer, ExtractiveAnswerer, LLMAnswerer, abstain, screen_question
+from bot.answer import Answer, ExtractiveAnswerer, LLMAnswerer, abstain
 from bot.chunking import CHUNKER_VERSION
 from bot.config import MODEL_NAME, Settings
 from bot.errors import IndexMismatchError, InvalidQuestionError
 from bot.index import CorpusIndex
 from bot.retrieval import HybridRetriever, Retrieval
+from bot.screen import screen_question
 from bot.store import GenerationStore, Location, Manifest, open_location
 
 log = logging.getLogger(__name__)
