@@ -8,14 +8,14 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.chunking import Chunk
 from bot.store import GenerationStore, StoredSentence
-from bot.text import STOPWORDS, is_answer_candidate, is_fragment, stem, tokenize, words
+from bot.text import SHORTHAND, STOPWORDS, is_answer_candidate, is_fragment, stem, tokenize, words
 
 TOKEN_RUN = re.compile(r"[^\W\d_]+")
 SPELL_MIN = 0.82
@@ -179,6 +179,8 @@ class CorpusIndex:
     def _correct_word(self, word: str) -> Correction:
         """Stem a question word; one the corpus never uses becomes a misspelling's fix or a
         related corpus word."""
+        if word in SHORTHAND:
+            return replace(self._correct_word(SHORTHAND[word]), spelled=SHORTHAND[word])
         token = stem(word)
         if token in self.vocabulary or token.isdigit() or word in STOPWORDS:
             return Correction(token, True)
@@ -194,7 +196,8 @@ class CorpusIndex:
         # the guide does not cover would look covered. "saftey" may become "safety".
         cutoff = 0.9 if real_word else 0.75
         close = difflib.get_close_matches(token, self.vocabulary, n=1, cutoff=cutoff)
-        if close and len(token) >= 4:
+        # Three letters ("exm") are a typo only when one letter is missing from a corpus word.
+        if close and (len(token) >= 4 or (not real_word and len(close[0]) == 4)):
             # Respelled for the model only when surely the same word ("qualty"), not a
             # neighbour ("cheapest"/"cheaper" can be a fine match for search, not meaning).
             spelled = difflib.get_close_matches(word, self.term_words, n=1, cutoff=SPELL_MIN)

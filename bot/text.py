@@ -25,6 +25,21 @@ STOPWORDS = frozenset(
 )
 ANAPHORA = frozenset("it its that this they them those these one ones there he she".split())  # noqa: SIM905
 CONNECTIVES = ("and ", "what about", "how about", "also", "so ", "then ", "but ", "or ")
+# Chat shorthand, read as the word it stands for ("hrs" is hours, not a slip for "hers").
+SHORTHAND = {
+    "hr": "hour",
+    "hrs": "hours",
+    "yr": "year",
+    "yrs": "years",
+    "mins": "minutes",
+    "ppl": "people",
+    "thru": "through",
+    "govt": "government",
+    "info": "information",
+    "req": "requirement",
+    "reqs": "requirements",
+    "approx": "approximately",
+}
 TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 MONEY_QUESTION = re.compile(r"\b(cost|price|fee|fees|pay for|afford|expensive|cheap)\b|\$", re.I)
 NUMBER_QUESTION = re.compile(r"\bhow (much|many)\b|\bwhat (score|percent)", re.I)

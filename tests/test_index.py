@@ -18,6 +18,9 @@ def test_typos_are_respelled_for_the_model_but_real_words_are_left_alone(
     index.known_words = frozenset({"cheapest"})
     assert index.spell("the cheapest option") == "the cheapest option"
     assert index.spell("Quanto custa a certificação?") == "Quanto custa a certificação?"
+    # chat shorthand is the word it stands for, "hrs" no slip for "hers", "exm" a typo
+    assert index.spell("how many hrs thru the yr") == "how many hours through the year"
+    assert index.correct(["exm"]) == (["exam"], [])
     # a misspelled question word and a stray letter carry no topic
     assert index.correct(["wich", "n", "safety"]) == (["safety"], [])
 
