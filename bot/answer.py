@@ -35,6 +35,25 @@ ABSTAIN_TEXT = (
 )
 UNKNOWN_MEANING_PENALTY = 1.0
 TYPED_CANDIDATES = 6
+# A price or a pay question asks for the amount: it opens with how/what/which, or is terse
+# ("OSHA 10 price"). "Who pays for it?", "can WIOA cover the fees?" ask something else.
+AMOUNT = r"^(?![^?]*\b(cover|covers|covered|fund\w*|reimburs\w*|waive\w*|afford|pays? for)\b)"
+ASKS_HOW = r"\W*(how much|what|what's|whats)\b[^?]*\b"
+TERSE = r"\W*(\S+\s+){0,3}"
+COST_QUESTION = re.compile(
+    r"^\W*how much (do|does|will|would|did|should) (i|you|we)\b[^?]*\bpay\b|"
+    rf"{AMOUNT}({ASKS_HOW}(cost|costs|price|prices|fees?|charges?)\b|\W*how much (is|are)\b"
+    rf"|{TERSE}(cost|price|fee)s?\W*$)",
+    re.I,
+)
+PAY_QUESTION = re.compile(
+    rf"{AMOUNT}({ASKS_HOW}(salary|salaries|wages?|income|earnings|"
+    r"(the|starting|entry|base|average|typical|hourly|annual) pay|pay (range|rate)s?)\b"
+    rf"|\W*how much [^?]*\b(earn|make|paid)\b|{TERSE}(salary|wages?|pay)\W*$)"
+    r"|\bwhat (do|does|will|would) (?!i |you |we )[^?]*\bpay\b(?! for)",  # "what do jobs pay"
+    re.I,
+)
+
 # Questions that ask for one kind of fact, and what that fact looks like in a sentence.
 ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "year": (
@@ -76,6 +95,15 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
             re.I,
         ),
     ),
+    "cost": (
+        COST_QUESTION,
+        # A price, not a salary ("$35K") or a wage.
+        re.compile(r"\$\s?\d[\d,.]*(?![\d,.]|\s*K\b)|\bfree\b|\bno[- ]cost\b", re.I),
+    ),
+    "pay": (
+        PAY_QUESTION,
+        re.compile(r"\$\s?\d[\d,.]*\s*K\b|\$\s?\d[\d,.]*\s*(/|per |an |a )(hr|hour|year)\b", re.I),
+    ),
     "person": (
         re.compile(
             r"\bwho(\W?s| is| was| are)? (the )?(current |new )?(ceo|president|director|founder|"
@@ -87,11 +115,26 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 }
 
 
-def wanted_answer_type(question: str) -> str | None:
-    for kind, (asks, _) in ANSWER_TYPES.items():
-        if asks.search(question):
-            return kind
-    return None
+def wanted_answer_types(question: str) -> list[str]:
+    """The kinds of fact the question asks for ("cost", "pay", "year"...), if any."""
+    return [kind for kind, (asks, _) in ANSWER_TYPES.items() if asks.search(question)]
+
+
+def answers_kind(item: ScoredSentence, kinds: Sequence[str], pinned: Sequence[str]) -> bool:
+    """Does the sentence hold one of the kinds of fact asked for, about what the question
+    names? "how much is OSHA 30" is not answered by the OSHA 10 price."""
+    text = item.span.text
+    return any(ANSWER_TYPES[kind][1].search(text) for kind in kinds) and mentions(item, pinned)
+
+
+def mentions(item: ScoredSentence, pinned: Sequence[str]) -> bool:
+    """Does the sentence (or its section title) mention every name and number pinned?"""
+    text = item.span.text
+    tokens = set(tokenize(f"{text} {item.chunk.section}"))
+    return all(
+        re.search(rf"(?<![\d.]){pin}(?!\d)", text) if pin.isdigit() else pin in tokens
+        for pin in pinned
+    )
 
 
 @dataclass(frozen=True)
@@ -129,12 +172,12 @@ class ExtractiveAnswerer:
         # A question about a thing the guide never names is not answered by what it does say.
         if not scored or retrieval.unknown_names or self._too_weak(scored[0], retrieval):
             return abstain(passages=passages)
-        kind = wanted_answer_type(question)
-        if kind is not None:
-            # Only sentences holding the kind of fact asked for (a year, a percentage...)
-            # can answer; if no strong passage has one, the guide does not say.
+        kinds = wanted_answer_types(question)
+        if kinds:
+            # Only sentences holding the kind of fact asked for (a year, a price...) can
+            # answer; if no strong passage has one, the guide does not say.
             typed = [
-                x for x in scored[:TYPED_CANDIDATES] if ANSWER_TYPES[kind][1].search(x.span.text)
+                x for x in scored[:TYPED_CANDIDATES] if answers_kind(x, kinds, retrieval.pinned)
             ]
             if not typed:
                 return abstain(passages=passages)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -28,6 +28,13 @@ RELATED_WORD_MIN = 0.66
 # A clause or list item of a long sentence stands in for the sentence when it is closer to
 # the question by more than this (clauses are short, so they match loosely more often).
 PIECE_MARGIN = 0.05
+# A name or number in the question pins the fact asked for ("how much is OSHA 30"), unless
+# it is in more than this share of passages: then it is the guide's topic ("CPT"), not a pin.
+PIN_MAX_SHARE = 1 / 3
+WORD = re.compile(r"[A-Za-z0-9]+(?:[.'][A-Za-z0-9]+)*")
+# Where a capital marks no name in the guide: a line, sentence, list item or table cell start.
+LINE_START = re.compile(r"(^[\s#>*-]*|[.?!:;|]\s+|[\"'(]\s*)$")
+NUMBER = re.compile(r"\d+(\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,28 @@ class Correction:
     known: bool
     spelled: str | None = None
     related: bool = False  # known only through a related corpus word ("salary" -> "wage")
+
+
+def title_case(question: str) -> bool:
+    """A Title Case Question: its capitals mark no names."""
+    inner = [w for w in TOKEN_RUN.findall(question)[1:] if w != "I"]
+    return sum(w[0].isupper() for w in inner) > len(inner) / 2
+
+
+def proper_words(texts: Iterable[str]) -> frozenset[str]:
+    """Words a text writes with a capital inside its sentences and never in lower case
+    ("Siemens", "SMSCP"): names, even when a question types them in lower case."""
+    lower: set[str] = set()
+    cased: set[str] = set()
+    for text in texts:
+        for line in text.splitlines():
+            for m in WORD.finditer(line):
+                word = m[0]
+                if word.islower():
+                    lower.add(word)
+                elif word.lower() != word and not LINE_START.search(line[: m.start()]):
+                    cased.add(word.lower())
+    return frozenset(w for w in cased - lower - STOPWORDS if len(w) > 1)
 
 
 class CorpusIndex:
@@ -85,6 +114,9 @@ class CorpusIndex:
             for s in self.sentences
         ]
         self.fragment = [is_fragment(s.span.text) for s in self.sentences]
+        # Words the guide always writes with a capital ("Siemens", "SMSCP"): names, even
+        # when a question types them in lower case.
+        self.proper_words = proper_words(c.text for c in chunks)
         self.term_words: list[str] = []
         self.term_matrix = np.zeros((0, 1), dtype=np.float32)
         self._embeddings: Embeddings | None = None
@@ -157,11 +189,40 @@ class CorpusIndex:
         found = [
             m for m in NAME.finditer(question) if not SENTENCE_START.search(question[: m.start()])
         ]
-        inner = [w for w in TOKEN_RUN.findall(question)[1:] if w != "I"]
-        if sum(w[0].isupper() for w in inner) > len(inner) / 2:
+        if title_case(question):
             return []
         fixes = [(m[0], self._correction(m[0].lower())) for m in found]
         return [name for name, fix in fixes if fix.token and (fix.related or not fix.known)]
+
+    def pinned(self, question: str) -> list[str]:
+        """The names the guide knows and numbers after them that the question asks about
+        ("Siemens", "SMSCP", "1" in "how much is Siemens SMSCP Level 1"): a quote that
+        answers it must mention them. The guide's own topic ("CPT") pins nothing."""
+        pins: list[str] = []
+        previous: str | None = None
+        titled = title_case(question)
+        for m in WORD.finditer(question):
+            word, lower = m[0], m[0].lower()
+            if NUMBER.fullmatch(lower):
+                if previous is not None and (previous in pins or previous == "level"):
+                    pins.append(lower)
+                previous = None
+                continue
+            fix = self._correction(lower)
+            previous = fix.token
+            if fix.token is None or not fix.known or fix.related or lower in STOPWORDS:
+                continue
+            capital = (
+                word[0].isupper()
+                and not titled
+                and not SENTENCE_START.search(question[: m.start()])
+            )
+            if not (capital or word.isupper() or lower in self.proper_words):
+                continue
+            share = self.passage_count[fix.token] / max(len(self.order), 1)
+            if share <= PIN_MAX_SHARE and fix.token not in pins:
+                pins.append(fix.token)
+        return pins
 
     def without(self, question: str, tokens: set[str]) -> str:
         """The question with the words that become one of ``tokens`` taken out."""

@@ -77,6 +77,8 @@ class Retrieval:
     unknown_meaning: float = 0.0
     # Names in the question the guide never mentions ("Ohio", "CompTIA").
     unknown_names: list[str] = field(default_factory=list)
+    # Names and numbers the guide knows that a quote must mention ("OSHA", "10").
+    pinned: list[str] = field(default_factory=list)
 
 
 class HybridRetriever:
@@ -130,7 +132,8 @@ class HybridRetriever:
         kept = [x for x in sentences if x.chunk.id in top]
         lost = self._unknown_meaning(question, question_vector, set(unknown))
         names = self.index.unknown_names(question)
-        return Retrieval(query, hits, tokens, unknown, kept, lost, names)
+        pins = self.index.pinned(question)
+        return Retrieval(query, hits, tokens, unknown, kept, lost, names, pins)
 
     def _unknown_meaning(self, question: str, vector: np.ndarray, unknown: set[str]) -> float:
         """1 - cosine(question, question without the words the guide never uses): "are

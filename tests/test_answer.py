@@ -10,8 +10,10 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from bot.answer import (
     ABSTAIN_TEXT,
+    ANSWER_TYPES,
     LLMAnswerer,
-    wanted_answer_type,
+    answers_kind,
+    wanted_answer_types,
     with_lead,
 )
 from bot.chain import FaqChain
@@ -57,18 +59,52 @@ def test_a_question_for_a_year_abstains_when_no_passage_has_one(chain: FaqChain)
 
 
 @pytest.mark.parametrize(
-    ("question", "kind"),
+    ("question", "kinds"),
     [
-        ("Who's the current president of MSSC?", "person"),
-        ("What's the web address of the directory?", "address"),
-        ("When is the next testing date at my college?", "date"),
-        ("As of what date are these prices?", "date"),
-        ("Who pays for CPT?", None),  # "who" alone asks for no person's name
-        ("When should I take the Safety module?", None),
+        ("Who's the current president of MSSC?", ["person"]),
+        ("What's the web address of the directory?", ["address"]),
+        ("When is the next testing date at my college?", ["date"]),
+        ("As of what date are these prices?", ["date"]),
+        ("Who pays for CPT?", []),  # "who" alone asks for no person's name
+        ("When should I take the Safety module?", []),
+        ("How much is Siemens SMSCP Level 1?", ["cost"]),
+        ("OSHA 10 price", ["cost"]),
+        ("How much will I pay for one module?", ["cost"]),
+        ("Can WIOA cover the fees?", []),  # who pays, not how much
+        ("What do entry production jobs pay?", ["pay"]),
+        ("How much do apprentices earn?", ["pay"]),
+        ("How long does it take to earn CPT?", []),  # earning the credential, not money
+        ("How does CPT help me reach journey-level pay?", []),
+        ("How much does CPT cost, and what do entry jobs pay?", ["cost", "pay"]),
     ],
 )
-def test_questions_asking_for_one_kind_of_fact(question: str, kind: str | None) -> None:
-    assert wanted_answer_type(question) == kind
+def test_questions_asking_for_one_kind_of_fact(question: str, kinds: list[str]) -> None:
+    assert wanted_answer_types(question) == kinds
+
+
+def test_a_price_is_not_a_salary() -> None:
+    cost, pay = ANSWER_TYPES["cost"][1], ANSWER_TYPES["pay"][1]
+    assert cost.search("most candidates pay $90-$120 per module")
+    assert cost.search("Cost: ~$100/credential")
+    assert not cost.search("entry-level roles ($35K-$50K base pay)")
+    assert pay.search("entry-level roles ($35K-$50K base pay)")
+    assert not pay.search("most candidates pay $90-$120 per module")
+
+
+def test_a_quote_must_name_what_the_question_pins(chain: FaqChain) -> None:
+    osha = scored(chain, "| OSHA 10-hour General Industry")
+    level_1 = scored(chain, "| Siemens SMSCP L1")
+    assert answers_kind(osha, ["cost"], ["osha", "10"])
+    assert not answers_kind(osha, ["cost"], ["osha", "30"])  # OSHA 30 is another course
+    assert answers_kind(level_1, ["cost"], ["siemen", "smscp", "1"])  # "L1" holds the 1
+    assert not answers_kind(level_1, ["cost"], ["smscp", "2"])
+    assert not answers_kind(osha, ["pay"], ["osha"])  # a price, not a salary
+
+
+def test_a_price_the_guide_does_not_give_is_not_guessed(chain: FaqChain) -> None:
+    assert chain.ask("how much is OSHA 30").abstained
+    answer = chain.ask("how much is OSHA 10")
+    assert not answer.abstained and "60-100" in answer.text
 
 
 @pytest.mark.parametrize(

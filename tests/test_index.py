@@ -52,3 +52,18 @@ def test_names_the_guide_never_uses_are_reported(chain: FaqChain) -> None:
     # a word known only through a related corpus word is still a name the guide lacks
     index._corrections["texas"] = index_module.Correction("state", True, related=True)
     assert index.unknown_names("Can I test in Texas?") == ["Texas"]
+
+
+def test_proper_words_are_capitalised_inside_sentences_and_never_lower_case() -> None:
+    texts = ["Each module uses Siemens kits and SMSCP. Green tools.", "| Cover | green energy"]
+    # "Each", "Green", "Cover" start a sentence or a cell; "green" is also lower case.
+    assert index_module.proper_words(texts) == {"siemens", "smscp"}
+
+
+def test_names_and_the_numbers_after_them_are_pinned(chain: FaqChain) -> None:
+    index = chain.retriever.index
+    assert index.pinned("how much is osha 10") == ["osha", "10"]  # known names, any case
+    # SMSCP is in over a third of the guide's passages: a topic of it, not a pin
+    assert index.pinned("How much is Siemens SMSCP Level 1?") == ["siemen", "1"]
+    assert index.pinned("How much is CPT 4.0?") == []
+    assert index.pinned("How much for 2 modules?") == []  # a count, not a name's number
