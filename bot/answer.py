@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.chunking import LIST_ITEM, Chunk, Span, readable, split_sentences, subject_of
 from bot.retrieval import Retrieval, ScoredSentence
-from bot.text import tokenize
+from bot.text import STOPWORDS, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,11 @@ PAY_QUESTION = re.compile(
     r"(the|starting|entry|base|average|typical|hourly|annual) pay|pay (range|rate)s?)\b"
     rf"|\W*how much [^?]*\b(earn|make|paid)\b|{TERSE}(salary|wages?|pay)\W*$)"
     r"|\bwhat (do|does|will|would) (?!i |you |we )[^?]*\bpay\b(?! for)",  # "what do jobs pay"
+    re.I,
+)
+
+SEVERAL_ASKS = re.compile(
+    r"(,|\band\b|\?)\s*(and\s+)?(how|what|when|where|which|who|can|could|do|does|is|are|will)\b",
     re.I,
 )
 
@@ -104,6 +109,14 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         PAY_QUESTION,
         re.compile(r"\$\s?\d[\d,.]*\s*K\b|\$\s?\d[\d,.]*\s*(/|per |an |a )(hr|hour|year)\b", re.I),
     ),
+    "count": (
+        re.compile(r"\bhow many\b", re.I),
+        re.compile(
+            r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|"
+            r"hundreds?|thousands?)\b",
+            re.I,
+        ),
+    ),
     "person": (
         re.compile(
             r"\bwho(\W?s| is| was| are)? (the )?(current |new )?(ceo|president|director|founder|"
@@ -125,6 +138,18 @@ def answers_kind(item: ScoredSentence, kinds: Sequence[str], pinned: Sequence[st
     names? "how much is OSHA 30" is not answered by the OSHA 10 price."""
     text = item.span.text
     return any(ANSWER_TYPES[kind][1].search(text) for kind in kinds) and mentions(item, pinned)
+
+
+def counted(question: str, known: Sequence[str]) -> list[str]:
+    """What "how many" counts ("questions", "college credit hours"), as the guide's words:
+    a number answers only when it counts that."""
+    found = re.search(r"\bhow many ((?:[\w'-]+ ?){1,3})", question, re.I)
+    nouns: list[str] = []
+    for word in found[1].lower().split() if found else []:
+        if word in STOPWORDS:
+            break
+        nouns += [t for t in tokenize(word) if t in known]
+    return nouns
 
 
 def mentions(item: ScoredSentence, pinned: Sequence[str]) -> bool:
@@ -176,12 +201,14 @@ class ExtractiveAnswerer:
         if kinds:
             # Only sentences holding the kind of fact asked for (a year, a price...) can
             # answer; if no strong passage has one, the guide does not say.
-            typed = [
-                x for x in scored[:TYPED_CANDIDATES] if answers_kind(x, kinds, retrieval.pinned)
-            ]
+            pins = [*retrieval.pinned, *counted(question, retrieval.query_tokens)]
+            typed = [x for x in scored[:TYPED_CANDIDATES] if answers_kind(x, kinds, pins)]
             if not typed:
                 return abstain(passages=passages)
-            scored = typed
+            # The best quote holds the fact; the rest of a question that asks several
+            # things ("how many questions, how long...") may be answered by any sentence.
+            rest = [x for x in scored if x not in typed] if SEVERAL_ASKS.search(question) else []
+            scored = [*typed, *rest]
         selected = self._select(scored)
         chosen = [with_lead(item, selected) for item in selected]
         parts, citations = [], []

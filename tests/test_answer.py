@@ -11,8 +11,10 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from bot.answer import (
     ABSTAIN_TEXT,
     ANSWER_TYPES,
+    SEVERAL_ASKS,
     LLMAnswerer,
     answers_kind,
+    counted,
     wanted_answer_types,
     with_lead,
 )
@@ -76,6 +78,7 @@ def test_a_question_for_a_year_abstains_when_no_passage_has_one(chain: FaqChain)
         ("How long does it take to earn CPT?", []),  # earning the credential, not money
         ("How does CPT help me reach journey-level pay?", []),
         ("How much does CPT cost, and what do entry jobs pay?", ["cost", "pay"]),
+        ("How many questions are on each module?", ["count"]),
     ],
 )
 def test_questions_asking_for_one_kind_of_fact(question: str, kinds: list[str]) -> None:
@@ -101,8 +104,31 @@ def test_a_quote_must_name_what_the_question_pins(chain: FaqChain) -> None:
     assert not answers_kind(osha, ["pay"], ["osha"])  # a price, not a salary
 
 
+def test_a_count_must_count_what_was_asked_about() -> None:
+    known = ["college", "credit", "hour", "question"]
+    assert counted("How many college credit hours does it transfer as?", known) == known[:3]
+    assert counted("how many questions, how long?", known) == ["question"]
+    assert counted("How many zorbs are there?", known) == []  # unknown words: another check's job
+
+
+@pytest.mark.parametrize(
+    ("question", "several"),
+    [
+        ("quick q: how many questions, how long, and can I sit it online?", True),
+        ("What is NIMS Machining I and how much is it?", True),
+        ("How much is Siemens SMSCP Level 1?", False),
+        ("How many hours of study and practice does a module take?", False),
+    ],
+)
+def test_questions_asking_several_things(question: str, several: bool) -> None:
+    assert bool(SEVERAL_ASKS.search(question)) is several
+
+
 def test_a_price_the_guide_does_not_give_is_not_guessed(chain: FaqChain) -> None:
     assert chain.ask("how much is OSHA 30").abstained
+    assert chain.ask("How many people work at MSSC?").abstained  # no number counts people
+    lessons = chain.ask("How many lessons does the official MSSC course have per module?")
+    assert not lessons.abstained and "96" in lessons.text
     answer = chain.ask("how much is OSHA 10")
     assert not answer.abstained and "60-100" in answer.text
 
