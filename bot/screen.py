@@ -1,5 +1,6 @@
-"""Questions refused before retrieval: requests to change the assistant's rules, and
-questions not in English (the guide is English; quoting it back would not help)."""
+"""Questions refused before retrieval: requests to change the assistant's rules, requests
+to write something (a cover letter, a poem), and questions not in English (the guide is
+English; quoting it back would not help)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,20 @@ INJECTION = re.compile(
     r"\b(rules|instructions|prompt|configuration)\b"
     r"|\bfrom now on,? you\b|\byou are an? (unrestricted|unfiltered|jailbroken)\b",
     re.IGNORECASE | re.DOTALL,
+)
+
+
+WRITING_TEXT = (
+    "I answer questions about the CPT credential from its guide, with quotes; I can't write "
+    "letters, essays or other text for you. Ask me what the guide says, for example what "
+    "CPT costs or which employers recognize it."
+)
+# Asking for a piece of writing, not for what the guide says: "write me a cover letter".
+WRITING_REQUEST = re.compile(
+    r"\b(write|compose|draft|generate|create|make|give)\b( me| us)?( up)? (a|an|my|some|the)"
+    r"( \w+){0,3}? (cover letter|letter|poem|essay|story|song|limerick|haiku|e-?mail|resume|"
+    r"résumé|cv|joke|speech|tweet|post|code|script|recipe)s?\b",
+    re.IGNORECASE,
 )
 
 
@@ -51,6 +66,8 @@ def screen_question(question: str) -> str | None:
     """A reason to refuse before retrieval (prompt injection, not English), or None."""
     if INJECTION.search(question):
         return ABSTAIN_TEXT
+    if WRITING_REQUEST.search(question):
+        return WRITING_TEXT
     words = LETTERS.findall(question.lower())
     # A word with accents ("certificação") is a hint too; an English question has few.
     foreign = sum(w in FOREIGN_HINTS or not w.isascii() for w in words)

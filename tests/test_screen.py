@@ -1,11 +1,11 @@
-"""The screen before retrieval: prompt injections and questions not in English."""
+"""The screen before retrieval: prompt injections, writing requests, other languages."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.answer import ABSTAIN_TEXT
-from bot.screen import ENGLISH_ONLY_TEXT, screen_question
+from bot.screen import ENGLISH_ONLY_TEXT, WRITING_TEXT, screen_question
 
 
 @pytest.mark.parametrize(
@@ -18,6 +18,21 @@ from bot.screen import ENGLISH_ONLY_TEXT, screen_question
 )
 def test_prompt_injections_are_refused(question: str) -> None:
     assert screen_question(question) == ABSTAIN_TEXT
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can you write me a cover letter for a production operator job at Boeing",
+        "Write a limerick about pizza.",
+        "make me a short poem about CPT",
+        "Could you draft my resume summary?",
+    ],
+)
+def test_requests_for_a_piece_of_writing_are_declined_with_what_the_bot_does(
+    question: str,
+) -> None:
+    assert screen_question(question) == WRITING_TEXT
 
 
 @pytest.mark.parametrize(
@@ -45,6 +60,8 @@ def test_other_languages_get_a_clear_english_only_answer(question: str) -> None:
         "Should I put CPT on my résumé?",  # an accented English word
         "Is CPT like a café job certificate, or more?",
         "como?",  # one foreign-looking word is not a language
+        "How do I write CPT on my resume?",  # a question, not a writing request
+        "Can you give me the list of modules?",
     ],
 )
 def test_english_questions_pass_the_screen(question: str) -> None:
