@@ -17,6 +17,8 @@ from bot.chunking import Chunk
 from bot.store import GenerationStore, StoredSentence
 from bot.text import SHORTHAND, STOPWORDS, is_answer_candidate, is_fragment, stem, tokenize, words
 
+# What a misspelled function word was meant to be: "whats" is "what", not "what's".
+SLIP_TARGETS = sorted(w for w in STOPWORDS if "'" not in w)
 TOKEN_RUN = re.compile(r"[^\W\d_]+")
 SPELL_MIN = 0.82
 NAME = re.compile(r"\b[A-Z][^\W_]*")
@@ -248,7 +250,7 @@ class CorpusIndex:
         real_word = word in self.known_words
         if not real_word and len(word) >= 3:
             # "wat", "wich", "whats": a misspelled question word, not a topic
-            slip = difflib.get_close_matches(word, STOPWORDS, n=1, cutoff=0.75)
+            slip = difflib.get_close_matches(word, SLIP_TARGETS, n=1, cutoff=0.75)
             if slip:
                 return Correction(None, True, slip[0])
         if len(word) == 1:  # "n" for "and": no topic in one letter

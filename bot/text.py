@@ -21,6 +21,9 @@ STOPWORDS = frozenset(
     want need please much many long one ones each every anything anywhere something way
     kind go goes going come comes say says said ok okay hi hello hey thanks thank always
     ever still actually really
+    i'm i've i'd i'll you're you've it's that's there's what's who's isn't aren't wasn't
+    weren't don't doesn't didn't can't couldn't won't wouldn't shouldn't haven't hasn't
+    let's
     """.split()  # noqa: SIM905
 )
 ANAPHORA = frozenset("it its that this they them those these one ones there he she".split())  # noqa: SIM905

@@ -42,6 +42,12 @@ def test_without_takes_out_the_words_that_become_the_given_tokens(chain: FaqChai
     assert index.without("Is zzyzx on the Safety exams?", {"exam"}) == "Is zzyzx on the Safety ?"
 
 
+def test_a_misspelled_function_word_is_dropped_as_the_plain_word(chain: FaqChain) -> None:
+    index = chain.retriever.index
+    assert index.spell("whats the saftey modul") == "what the safety module"
+    assert index.correct(["whats", "saftey"]) == (["safety"], [])
+
+
 def test_names_the_guide_never_uses_are_reported(chain: FaqChain) -> None:
     index = chain.retriever.index
     assert index.unknown_names("How many centers are in Zorbania?") == ["Zorbania"]

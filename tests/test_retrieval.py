@@ -15,6 +15,8 @@ def test_tokenize_drops_stop_words_and_stems_lightly() -> None:
     assert tokenize("What are the modules costing?") == ["module", "cost"]
     assert tokenize("module") == tokenize("modules")
     assert stem("funding") == "fund" and stem("class") == "class"
+    # contractions are function words, not topics the guide might lack
+    assert tokenize("What if there isn't one? I'm sure it's fine") == ["sure", "fine"]
 
 
 def test_follow_ups_lean_on_the_earlier_question() -> None:
