@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.chunking import LIST_ITEM, Chunk, Span, readable, split_sentences, subject_of
 from bot.retrieval import Retrieval, ScoredSentence
-from bot.text import STOPWORDS, tokenize
+from bot.text import COST_QUESTION, PAY_QUESTION, PRICE, SALARY, STOPWORDS, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -35,25 +35,6 @@ ABSTAIN_TEXT = (
 )
 UNKNOWN_MEANING_PENALTY = 1.0
 TYPED_CANDIDATES = 6
-# A price or a pay question asks for the amount: it opens with how/what/which, or is terse
-# ("OSHA 10 price"). "Who pays for it?", "can WIOA cover the fees?" ask something else.
-AMOUNT = r"^(?![^?]*\b(cover|covers|covered|fund\w*|reimburs\w*|waive\w*|afford|pays? for)\b)"
-ASKS_HOW = r"\W*(how much|what|what's|whats)\b[^?]*\b"
-TERSE = r"\W*(\S+\s+){0,3}"
-COST_QUESTION = re.compile(
-    r"^\W*how much (do|does|will|would|did|should) (i|you|we)\b[^?]*\bpay\b|"
-    rf"{AMOUNT}({ASKS_HOW}(cost|costs|price|prices|fees?|charges?)\b|\W*how much (is|are)\b"
-    rf"|{TERSE}(cost|price|fee)s?\W*$)",
-    re.I,
-)
-PAY_QUESTION = re.compile(
-    rf"{AMOUNT}({ASKS_HOW}(salary|salaries|wages?|income|earnings|"
-    r"(the|starting|entry|base|average|typical|hourly|annual) pay|pay (range|rate)s?)\b"
-    rf"|\W*how much [^?]*\b(earn|make|paid)\b|{TERSE}(salary|wages?|pay)\W*$)"
-    r"|\bwhat (do|does|will|would) (?!i |you |we )[^?]*\bpay\b(?! for)",  # "what do jobs pay"
-    re.I,
-)
-
 SEVERAL_ASKS = re.compile(
     r"(,|\band\b|\?)\s*(and\s+)?(how|what|when|where|which|who|can|could|do|does|is|are|will)\b",
     re.I,
@@ -102,12 +83,11 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "cost": (
         COST_QUESTION,
-        # A price, not a salary ("$35K") or a wage.
-        re.compile(r"\$\s?\d[\d,.]*(?![\d,.]|\s*K\b)|\bfree\b|\bno[- ]cost\b", re.I),
+        PRICE,
     ),
     "pay": (
         PAY_QUESTION,
-        re.compile(r"\$\s?\d[\d,.]*\s*K\b|\$\s?\d[\d,.]*\s*(/|per |an |a )(hr|hour|year)\b", re.I),
+        SALARY,
     ),
     "count": (
         re.compile(r"\bhow many\b", re.I),

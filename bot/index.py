@@ -219,7 +219,10 @@ class CorpusIndex:
                 and not titled
                 and not SENTENCE_START.search(question[: m.start()])
             )
-            if not (capital or word.isupper() or lower in self.proper_words):
+            # Typed in lower case, a name counts only when it is no English word as well:
+            # "osha" is the name, "certified" may just be a word.
+            typed_name = lower in self.proper_words and lower not in self.known_words
+            if not (capital or word.isupper() or typed_name):
                 continue
             share = self.passage_count[fix.token] / max(len(self.order), 1)
             if share <= PIN_MAX_SHARE and fix.token not in pins:

@@ -27,7 +27,11 @@ from bot.text import (
     DURATION_QUESTION,
     MONEY_QUESTION,
     NUMBER_QUESTION,
+    PAY_QUESTION,
+    PRICE,
+    SALARY,
     resolve_query,
+    search_words,
     words,
 )
 
@@ -102,13 +106,13 @@ class HybridRetriever:
         k = k or self.k
         question, topic = resolve_query(question, history)
         vector = question_vector = self._vector(self.index.spell(question))
-        tokens, unknown = self.index.correct(words(question))
+        tokens, unknown = self.index.correct(search_words(question))
         bm25_tokens = list(tokens)
         if topic:
             # Read as one text, the model resolves "does that go up" against the earlier
             # question (better than averaging the two vectors: gate fact recall +0.01).
             vector = self._vector(self.index.spell(f"{topic} {question}"))
-            bm25_tokens += self.index.correct(words(topic))[0]
+            bm25_tokens += self.index.correct(search_words(topic))[0]
         sims = self.index.similarities(vector)
         if topic and self.index.sentences:
             # The topic finds the passage; which sentence answers is the new question's call.
@@ -157,6 +161,7 @@ class HybridRetriever:
         # (the answer step weighs them when deciding whether to abstain).
         q_weight = sum(self.index.idf(t) for t in q_tokens if t in self.index.vocabulary) or 1.0
         wants_money = bool(MONEY_QUESTION.search(question))
+        wants_salary = bool(PAY_QUESTION.search(question))
         wants_number = bool(NUMBER_QUESTION.search(question))
         wants_duration = bool(DURATION_QUESTION.search(question))
         focus = self._focus(q_tokens)
@@ -170,7 +175,9 @@ class HybridRetriever:
                 shared = q_tokens & self.index.sentence_tokens[row]
                 overlap = sum(self.index.idf(t) for t in shared) / q_weight
                 bonus = 0.0
-                if wants_money and "$" in span.text:
+                if wants_money and PRICE.search(span.text):
+                    bonus += 0.08
+                if wants_salary and SALARY.search(span.text):
                     bonus += 0.08
                 if wants_number and re.search(r"\d", span.text):
                     bonus += 0.05

@@ -44,7 +44,29 @@ SHORTHAND = {
     "approx": "approximately",
 }
 TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
-MONEY_QUESTION = re.compile(r"\b(cost|price|fee|fees|pay for|afford|expensive|cheap)\b|\$", re.I)
+# A price ("$90-$120", "~$250", "free") and a salary ("$35K", "$18/hour") look different:
+# a question about what CPT costs is not answered by what a job pays.
+PRICE = re.compile(r"\$\s?\d[\d,.]*(?![\d,.]|\s*K\b)|\bfree\b|\bno[- ]cost\b", re.I)
+SALARY = re.compile(r"\$\s?\d[\d,.]*\s*K\b|\$\s?\d[\d,.]*\s*(/|per |an |a )(hr|hour|year)\b", re.I)
+# A price or a pay question asks for the amount: it opens with how/what/which, or is terse
+# ("OSHA 10 price"). "Who pays for it?", "can WIOA cover the fees?" ask something else.
+AMOUNT = r"^(?![^?]*\b(cover|covers|covered|fund\w*|reimburs\w*|waive\w*|afford|pays? for)\b)"
+ASKS_HOW = r"\W*(how much|what|what's|whats)\b[^?]*\b"
+TERSE = r"\W*(\S+\s+){0,3}"
+COST_QUESTION = re.compile(
+    r"^\W*how much (do|does|will|would|did|should) (i|you|we)\b[^?]*\bpay\b|"
+    rf"{AMOUNT}({ASKS_HOW}(cost|costs|price|prices|fees?|charges?)\b|\W*how much (is|are)\b"
+    rf"|{TERSE}(cost|price|fee)s?\W*$)",
+    re.I,
+)
+PAY_QUESTION = re.compile(
+    rf"{AMOUNT}({ASKS_HOW}(salary|salaries|wages?|income|earnings|"
+    r"(the|starting|entry|base|average|typical|hourly|annual) pay|pay (range|rate)s?)\b"
+    rf"|\W*how much [^?]*\b(earn|make|paid)\b|{TERSE}(salary|wages?|pay)\W*$)"
+    r"|\bwhat (do|does|will|would) (?!i |you |we )[^?]*\bpay\b(?! for)",  # "what do jobs pay"
+    re.I,
+)
+MONEY_QUESTION = re.compile(r"\b(cost|price|fee|fees|afford|expensive|cheap)\b|\$", re.I)
 NUMBER_QUESTION = re.compile(r"\bhow (much|many)\b|\bwhat (score|percent)", re.I)
 DURATION_QUESTION = re.compile(r"\bhow (long|soon|quickly|fast)\b|\bhow much time\b", re.I)
 DURATION = re.compile(r"\b(minutes?|hours?|days?|weeks?|months?|years?)\b", re.I)
@@ -69,6 +91,18 @@ def stem(word: str) -> str:
 def words(text: str) -> list[str]:
     """Content words as written (lower case, no stop words)."""
     return [w for w in TOKEN.findall(text.lower().replace("’", "'")) if w not in STOPWORDS]
+
+
+# Phrases that mean another word when searching: "who pays for it?" asks about funding,
+# and must not match what a job pays.
+SEARCH_PHRASES = ((re.compile(r"\b(pay|pays|paid|paying) for\b", re.I), "fund"),)
+
+
+def search_words(question: str) -> list[str]:
+    """The question's content words for keyword search, with phrases read as what they mean."""
+    for phrase, meaning in SEARCH_PHRASES:
+        question = phrase.sub(meaning, question)
+    return words(question)
 
 
 def tokenize(text: str) -> list[str]:

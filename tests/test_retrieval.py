@@ -8,7 +8,7 @@ from langchain_core.documents import Document
 from bot import retrieval as retrieval_module
 from bot.chain import FaqChain
 from bot.retrieval import FaqRetriever, HybridRetriever
-from bot.text import is_follow_up, is_fragment, resolve_query, stem, tokenize
+from bot.text import is_follow_up, is_fragment, resolve_query, search_words, stem, tokenize
 
 
 def test_tokenize_drops_stop_words_and_stems_lightly() -> None:
@@ -17,6 +17,13 @@ def test_tokenize_drops_stop_words_and_stems_lightly() -> None:
     assert stem("funding") == "fund" and stem("class") == "class"
     # contractions are function words, not topics the guide might lack
     assert tokenize("What if there isn't one? I'm sure it's fine") == ["sure", "fine"]
+
+
+def test_who_pays_for_it_searches_for_funding_not_pay(chain: FaqChain) -> None:
+    assert search_words("Who pays for CPT?") == ["fund", "cpt"]
+    tokens = chain.retrieve("Can my employer pay for the exam?").query_tokens
+    assert "fund" in tokens and "pay" not in tokens
+    assert "pay" in chain.retrieve("What do entry jobs pay?").query_tokens
 
 
 def test_follow_ups_lean_on_the_earlier_question() -> None:
