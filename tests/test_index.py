@@ -73,3 +73,7 @@ def test_names_and_the_numbers_after_them_are_pinned(chain: FaqChain) -> None:
     assert index.pinned("How much is Siemens SMSCP Level 1?") == ["siemen", "1"]
     assert index.pinned("How much is CPT 4.0?") == []
     assert index.pinned("How much for 2 modules?") == []  # a count, not a name's number
+    # "Certified" is a name in the guide, but typed in lower case it is just an English word
+    assert index.pinned("how much to get certified?") == ["certifi"]
+    index.known_words = frozenset({"certified"})
+    assert index.pinned("how much to get certified?") == []
