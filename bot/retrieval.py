@@ -85,6 +85,17 @@ class Retrieval:
     pinned: list[str] = field(default_factory=list)
 
 
+def unknown_meaning(vector: np.ndarray, reduced: np.ndarray | None, any_unknown: bool) -> float:
+    """1 - cosine(question, question without the words the guide never uses): "are
+    calculators allowed" loses most of its meaning without "calculators", "can you help me
+    find a center" little without "help" and "find". All of it when nothing is left."""
+    if not any_unknown:
+        return 0.0
+    if reduced is None:
+        return 1.0
+    return max(0.0, 1.0 - float(reduced @ vector))
+
+
 class HybridRetriever:
     """Ranks chunks for a question (and its chat history) by fused BM25 + dense evidence."""
 
@@ -105,14 +116,21 @@ class HybridRetriever:
     ) -> Retrieval:
         k = k or self.k
         question, topic = resolve_query(question, history)
-        vector = question_vector = self._vector(self.index.spell(question))
         tokens, unknown = self.index.correct(search_words(question))
         bm25_tokens = list(tokens)
+        # Every text this question needs is embedded in one model call.
+        texts = {"question": self.index.spell(question)}
         if topic:
             # Read as one text, the model resolves "does that go up" against the earlier
             # question (better than averaging the two vectors: gate fact recall +0.01).
-            vector = self._vector(self.index.spell(f"{topic} {question}"))
+            texts["topic"] = self.index.spell(f"{topic} {question}")
             bm25_tokens += self.index.correct(search_words(topic))[0]
+        reduced = self.index.without(question, set(unknown)) if unknown else ""
+        if words(reduced):
+            texts["reduced"] = self.index.spell(reduced)
+        vectors = dict(zip(texts, self._vectors(list(texts.values())), strict=True))
+        question_vector = vectors["question"]
+        vector = vectors.get("topic", question_vector)
         sims = self.index.similarities(vector)
         if topic and self.index.sentences:
             # The topic finds the passage; which sentence answers is the new question's call.
@@ -134,22 +152,10 @@ class HybridRetriever:
         top = {h.chunk.id for h in hits}
         query = f"{topic} {question}".strip() if topic else question
         kept = [x for x in sentences if x.chunk.id in top]
-        lost = self._unknown_meaning(question, question_vector, set(unknown))
+        lost = unknown_meaning(question_vector, vectors.get("reduced"), bool(unknown))
         names = self.index.unknown_names(question)
         pins = self.index.pinned(question)
         return Retrieval(query, hits, tokens, unknown, kept, lost, names, pins)
-
-    def _unknown_meaning(self, question: str, vector: np.ndarray, unknown: set[str]) -> float:
-        """1 - cosine(question, question without the words the guide never uses): "are
-        calculators allowed" loses most of its meaning without "calculators", "can you help
-        me find a center" little without "help" and "find"."""
-        if not unknown:
-            return 0.0
-
-        reduced = self.index.without(question, unknown)
-        if not words(reduced):
-            return 1.0
-        return max(0.0, 1.0 - float(self._vector(self.index.spell(reduced)) @ vector))
 
     def _score_sentences(
         self, chunk_ids: list[str], sims: np.ndarray, question: str, tokens: list[str]
@@ -231,8 +237,10 @@ class HybridRetriever:
         ]
         return sorted(scored, key=lambda item: -item[1])
 
-    def _vector(self, text: str) -> np.ndarray:
-        return np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
+    def _vectors(self, texts: list[str]) -> list[np.ndarray]:
+        batch = getattr(self.embeddings, "embed_queries", None)
+        rows = batch(texts) if batch else [self.embeddings.embed_query(t) for t in texts]
+        return [np.asarray(row, dtype=np.float32) for row in rows]
 
     def _bm25(self, tokens: list[str]) -> list[str]:
         if self.index.bm25 is None or not tokens:

@@ -45,6 +45,28 @@ def test_repeated_queries_come_from_the_cache(
 
 
 @pytest.mark.integration
+def test_a_questions_texts_are_embedded_in_one_call_that_only_encodes_new_ones(
+    model: MiniLMEmbeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cached = model.embed_query("already asked")
+    alone = model.embed_query("new one")
+    model.cache_clear()
+    model.embed_query("already asked")
+    calls: list[list[str]] = []
+    encode = model.embed_documents
+
+    def spy(texts: list[str]) -> list[list[float]]:
+        calls.append(list(texts))
+        return encode(texts)
+
+    monkeypatch.setattr(model, "embed_documents", spy)
+    vectors = model.embed_queries(["new one", "already asked", "new two", "new one"])
+    assert calls == [["new one", "new two"]]  # one call, repeats and cached texts skipped
+    assert vectors[1] == cached and vectors[0] == vectors[3]
+    assert np.allclose(vectors[0], alone, atol=1e-5)  # batched vectors match one by one
+
+
+@pytest.mark.integration
 def test_known_words_come_from_the_model_vocabulary(model: MiniLMEmbeddings) -> None:
     words = model.known_words()
     assert {"score", "exam", "safety"} <= words and "saftey" not in words
