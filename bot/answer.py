@@ -113,11 +113,21 @@ def wanted_answer_types(question: str) -> list[str]:
     return [kind for kind, (asks, _) in ANSWER_TYPES.items() if asks.search(question)]
 
 
-def answers_kind(item: ScoredSentence, kinds: Sequence[str], pinned: Sequence[str]) -> bool:
+def answers_kind(
+    item: ScoredSentence, kinds: Sequence[str], pinned: Sequence[str], counts: Sequence[str] = ()
+) -> bool:
     """Does the sentence hold one of the kinds of fact asked for, about what the question
-    names? "how much is OSHA 30" is not answered by the OSHA 10 price."""
+    pins? Every number it pins ("how much is OSHA 30" is not the OSHA 10 price), one of the
+    names ("Maintenance Awareness" is priced as the "Maintenance module"), and every word
+    of what "how many" counts."""
     text = item.span.text
-    return any(ANSWER_TYPES[kind][1].search(text) for kind in kinds) and mentions(item, pinned)
+    names = [pin for pin in pinned if not pin.isdigit()]
+    numbers = [pin for pin in pinned if pin.isdigit()]
+    return (
+        any(ANSWER_TYPES[kind][1].search(text) for kind in kinds)
+        and mentions(item, [*numbers, *counts])
+        and (not names or any(mentions(item, [name]) for name in names))
+    )
 
 
 def counted(question: str, known: Sequence[str]) -> list[str]:
@@ -181,8 +191,12 @@ class ExtractiveAnswerer:
         if kinds:
             # Only sentences holding the kind of fact asked for (a year, a price...) can
             # answer; if no strong passage has one, the guide does not say.
-            pins = [*retrieval.pinned, *counted(question, retrieval.query_tokens)]
-            typed = [x for x in scored[:TYPED_CANDIDATES] if answers_kind(x, kinds, pins)]
+            counts = counted(question, retrieval.query_tokens)
+            typed = [
+                x
+                for x in scored[:TYPED_CANDIDATES]
+                if answers_kind(x, kinds, retrieval.pinned, counts)
+            ]
             if not typed:
                 return abstain(passages=passages)
             # The best quote holds the fact; the rest of a question that asks several

@@ -102,6 +102,13 @@ def test_a_quote_must_name_what_the_question_pins(chain: FaqChain) -> None:
     assert answers_kind(level_1, ["cost"], ["siemen", "smscp", "1"])  # "L1" holds the 1
     assert not answers_kind(level_1, ["cost"], ["smscp", "2"])
     assert not answers_kind(osha, ["pay"], ["osha"])  # a price, not a salary
+    maintenance = scored(chain, "| CPT-MT only")
+    # one of the names will do ("Maintenance Awareness" is priced as the Maintenance module)
+    assert answers_kind(maintenance, ["cost"], ["maintenance", "awareness"])
+    assert not answers_kind(maintenance, ["cost"], ["fanuc", "nocti"])
+    questions = scored(chain, "Each module is assessed by a computer-based exam")
+    assert answers_kind(questions, ["count"], [], ["question"])
+    assert not answers_kind(questions, ["count"], [], ["people"])  # counts all must be there
 
 
 def test_a_count_must_count_what_was_asked_about() -> None:
