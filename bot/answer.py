@@ -16,7 +16,15 @@ from typing import Any
 
 from bot.chunking import LIST_ITEM, Chunk, Span, readable, split_sentences, subject_of
 from bot.retrieval import Retrieval, ScoredSentence
-from bot.text import COST_QUESTION, PAY_QUESTION, PRICE, SALARY, STOPWORDS, tokenize
+from bot.text import (
+    COST_QUESTION,
+    PAY_QUESTION,
+    PRICE,
+    SALARY,
+    STOPWORDS,
+    is_elliptical,
+    tokenize,
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +134,12 @@ def answers_kind(
     return (
         any(ANSWER_TYPES[kind][1].search(text) for kind in kinds)
         and mentions(item, [*numbers, *counts])
-        and (not names or any(mentions(item, [name]) for name in names))
+        and (not names or mentions_any(item, names))
     )
+
+
+def mentions_any(item: ScoredSentence, names: Sequence[str]) -> bool:
+    return any(mentions(item, [name]) for name in names)
 
 
 def counted(question: str, known: Sequence[str]) -> list[str]:
@@ -188,6 +200,10 @@ class ExtractiveAnswerer:
         if not scored or retrieval.unknown_names or self._too_weak(scored[0], retrieval):
             return abstain(passages=passages)
         kinds = wanted_answer_types(question)
+        if not kinds and retrieval.topic and is_elliptical(question):
+            # "and with an AAS?" after a salary question asks for a salary too. Only amounts
+            # carry over: what a count counted belongs to the earlier question.
+            kinds = [k for k in wanted_answer_types(retrieval.topic) if k in ("cost", "pay")]
         if kinds:
             # Only sentences holding the kind of fact asked for (a year, a price...) can
             # answer; if no strong passage has one, the guide does not say.

@@ -27,6 +27,13 @@ STOPWORDS = frozenset(
     """.split()  # noqa: SIM905
 )
 ANAPHORA = frozenset("it its that this they them those these one ones there he she".split())  # noqa: SIM905
+# Words that start a question of its own after a connective ("and how long is it?").
+ELLIPSIS_BREAKERS = frozenset(
+    """
+    how what when where which who whom whose why is are was were do does did can could will
+    would should shall may might must has have had am i
+    """.split()  # noqa: SIM905
+)
 CONNECTIVES = ("and ", "what about", "how about", "also", "so ", "then ", "but ", "or ")
 # Chat shorthand, read as the word it stands for ("hrs" is hours, not a slip for "hers").
 SHORTHAND = {
@@ -129,6 +136,21 @@ def is_follow_up(question: str) -> bool:
     if lowered.startswith(CONNECTIVES) or any(w in ANAPHORA for w in words):
         return True
     return len(tokenize(question)) <= 1
+
+
+def is_elliptical(question: str) -> bool:
+    """A follow-up that asks the earlier question again about something else ("and with an
+    AAS?", "what about one module?"): a connective, then no question of its own."""
+    rest = TOKEN.findall(question.lower())
+    stripped = False
+    while rest:
+        for connective in (["what", "about"], ["how", "about"], ["and"], ["but"], ["also"], ["or"]):
+            if rest[: len(connective)] == connective:
+                rest, stripped = rest[len(connective) :], True
+                break
+        else:
+            break
+    return stripped and bool(rest) and rest[0] not in ELLIPSIS_BREAKERS
 
 
 def is_fragment(text: str) -> bool:

@@ -131,6 +131,24 @@ def test_questions_asking_several_things(question: str, several: bool) -> None:
     assert bool(SEVERAL_ASKS.search(question)) is several
 
 
+def test_an_elliptical_follow_up_asks_for_the_same_kind_of_amount(chain: FaqChain) -> None:
+    from dataclasses import replace
+
+    from bot.answer import ExtractiveAnswerer
+
+    history = [{"role": "user", "content": "What's the starting wage for apprentices?"}]
+    question = "and with an AAS in mechatronics?"
+    retrieval = chain.retrieve(question, history)
+    tuition = replace(scored(chain, "Many AAS programs in mechatronics"), score=0.9)
+    salary = replace(scored(chain, "- CPT plus AAS in Mechatronics:"), score=0.7)
+    retrieval.sentences, retrieval.unknown_meaning = [tuition, salary], 0.0
+    answerer = ExtractiveAnswerer(min_evidence=0.1)
+    # "and with an AAS?" after a wage question asks for a wage: the salary is quoted
+    assert answerer.answer(question, retrieval).citations[0].quote == salary.span.text
+    retrieval.topic = ""  # asked on its own, it asks for no amount
+    assert answerer.answer(question, retrieval).citations[0].quote == tuition.span.text
+
+
 def test_a_price_the_guide_does_not_give_is_not_guessed(chain: FaqChain) -> None:
     assert chain.ask("how much is OSHA 30").abstained
     assert chain.ask("How many people work at MSSC?").abstained  # no number counts people

@@ -8,7 +8,15 @@ from langchain_core.documents import Document
 from bot import retrieval as retrieval_module
 from bot.chain import FaqChain
 from bot.retrieval import FaqRetriever, HybridRetriever
-from bot.text import is_follow_up, is_fragment, resolve_query, search_words, stem, tokenize
+from bot.text import (
+    is_elliptical,
+    is_follow_up,
+    is_fragment,
+    resolve_query,
+    search_words,
+    stem,
+    tokenize,
+)
 
 
 def test_tokenize_drops_stop_words_and_stems_lightly() -> None:
@@ -24,6 +32,23 @@ def test_who_pays_for_it_searches_for_funding_not_pay(chain: FaqChain) -> None:
     tokens = chain.retrieve("Can my employer pay for the exam?").query_tokens
     assert "fund" in tokens and "pay" not in tokens
     assert "pay" in chain.retrieve("What do entry jobs pay?").query_tokens
+
+
+@pytest.mark.parametrize(
+    ("question", "elliptical"),
+    [
+        ("and with an AAS in mechatronics?", True),
+        ("and what about just one module?", True),
+        ("what about OSHA 10?", True),
+        ("and how long is it?", False),  # a question of its own
+        ("what about?", False),
+        ("How much is OSHA 10?", False),
+    ],
+)
+def test_elliptical_follow_ups_ask_the_earlier_question_again(
+    question: str, elliptical: bool
+) -> None:
+    assert is_elliptical(question) is elliptical
 
 
 def test_follow_ups_lean_on_the_earlier_question() -> None:
