@@ -199,15 +199,17 @@ class ExtractiveAnswerer:
         # A question about a thing the guide never names is not answered by what it does say.
         if not scored or retrieval.unknown_names or self._too_weak(scored[0], retrieval):
             return abstain(passages=passages)
-        kinds = wanted_answer_types(question)
-        if not kinds and retrieval.topic and is_elliptical(question):
+        # What the question asks for is read with its typos and shorthand fixed.
+        asked = retrieval.spelled or question
+        kinds = wanted_answer_types(asked)
+        if not kinds and retrieval.topic and is_elliptical(asked):
             # "and with an AAS?" after a salary question asks for a salary too. Only amounts
             # carry over: what a count counted belongs to the earlier question.
             kinds = [k for k in wanted_answer_types(retrieval.topic) if k in ("cost", "pay")]
         if kinds:
             # Only sentences holding the kind of fact asked for (a year, a price...) can
             # answer; if no strong passage has one, the guide does not say.
-            counts = counted(question, retrieval.query_tokens)
+            counts = counted(asked, retrieval.query_tokens)
             typed = [
                 x
                 for x in scored[:TYPED_CANDIDATES]
@@ -217,7 +219,7 @@ class ExtractiveAnswerer:
                 return abstain(passages=passages)
             # The best quote holds the fact; the rest of a question that asks several
             # things ("how many questions, how long...") may be answered by any sentence.
-            rest = [x for x in scored if x not in typed] if SEVERAL_ASKS.search(question) else []
+            rest = [x for x in scored if x not in typed] if SEVERAL_ASKS.search(asked) else []
             scored = [*typed, *rest]
         selected = self._select(scored)
         chosen = [with_lead(item, selected) for item in selected]

@@ -84,6 +84,7 @@ class Retrieval:
     # Names and numbers the guide knows that a quote must mention ("OSHA", "10").
     pinned: list[str] = field(default_factory=list)
     topic: str = ""  # the earlier question(s) a follow-up leans on
+    spelled: str = ""  # the question with typos and chat shorthand read ("hw many" -> "how many")
 
 
 def unknown_meaning(vector: np.ndarray, reduced: np.ndarray | None, any_unknown: bool) -> float:
@@ -156,7 +157,9 @@ class HybridRetriever:
         lost = unknown_meaning(question_vector, vectors.get("reduced"), bool(unknown))
         names = self.index.unknown_names(question)
         pins = self.index.pinned(question)
-        return Retrieval(query, hits, tokens, unknown, kept, lost, names, pins, topic)
+        return Retrieval(
+            query, hits, tokens, unknown, kept, lost, names, pins, topic, texts["question"]
+        )
 
     def _score_sentences(
         self, chunk_ids: list[str], sims: np.ndarray, question: str, tokens: list[str]

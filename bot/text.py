@@ -49,6 +49,13 @@ SHORTHAND = {
     "req": "requirement",
     "reqs": "requirements",
     "approx": "approximately",
+    "hw": "how",  # not "r"/"u": letters of "R&D" and "U.S." would be rewritten too
+    "ur": "your",
+    "abt": "about",
+    "b4": "before",
+    "pls": "please",
+    "plz": "please",
+    "cuz": "because",
 }
 TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 # A price ("$90-$120", "~$250", "free") and a salary ("$35K", "$18/hour") look different:

@@ -151,6 +151,7 @@ def test_an_elliptical_follow_up_asks_for_the_same_kind_of_amount(chain: FaqChai
 
 def test_a_price_the_guide_does_not_give_is_not_guessed(chain: FaqChain) -> None:
     assert chain.ask("how much is OSHA 30").abstained
+    assert chain.ask("hw much is OSHA 30").abstained  # chat shorthand asks the same
     assert chain.ask("How many people work at MSSC?").abstained  # no number counts people
     lessons = chain.ask("How many lessons does the official MSSC course have per module?")
     assert not lessons.abstained and "96" in lessons.text

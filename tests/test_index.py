@@ -45,6 +45,7 @@ def test_without_takes_out_the_words_that_become_the_given_tokens(chain: FaqChai
 def test_a_misspelled_function_word_is_dropped_as_the_plain_word(chain: FaqChain) -> None:
     index = chain.retriever.index
     assert index.spell("whats the saftey modul") == "what the safety module"
+    assert index.spell("hw many modules") == "how many modules"  # chat shorthand
     assert index.correct(["whats", "saftey"]) == (["safety"], [])
 
 
