@@ -43,6 +43,12 @@ ABSTAIN_TEXT = (
 )
 UNKNOWN_MEANING_PENALTY = 1.0
 TYPED_CANDIDATES = 6
+# "What does CPT stand for?": the sentence that spells it out, "... Technician (CPT)".
+ACRONYM_QUESTION = re.compile(
+    r"\bwhat (?:does|do|is) (?:the |an? )?([A-Za-z][\w&/-]{1,15}) (?:stand for|short for|mean)\b"
+    r"|\b([A-Za-z][\w&/-]{1,15}) (?:stands for|acronym|abbreviation)\b",
+    re.I,
+)
 SEVERAL_ASKS = re.compile(
     r"(,|\band\b|\?)\s*(and\s+)?(how|what|when|where|which|who|can|could|do|does|is|are|will)\b",
     re.I,
@@ -138,6 +144,17 @@ def answers_kind(
     )
 
 
+def spelling_out(question: str, scored: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """For "what does X stand for?", the sentences that define X: "Full Name (X)" or
+    "X (Full Name)". Where the guide never spells it out, the best answer stays first."""
+    found = ACRONYM_QUESTION.search(question)
+    if not found:
+        return []
+    name = re.escape(found[1] or found[2])
+    defines = re.compile(rf"\({name}\)|\b{name} \(", re.I)
+    return [x for x in scored if defines.search(x.span.text)]
+
+
 def mentions_any(item: ScoredSentence, names: Sequence[str]) -> bool:
     return any(mentions(item, [name]) for name in names)
 
@@ -221,6 +238,9 @@ class ExtractiveAnswerer:
             # things ("how many questions, how long...") may be answered by any sentence.
             rest = [x for x in scored if x not in typed] if SEVERAL_ASKS.search(asked) else []
             scored = [*typed, *rest]
+        spelled_out = spelling_out(asked, scored)
+        if spelled_out:
+            scored = [*spelled_out, *(x for x in scored if x not in spelled_out)]
         selected = self._select(scored)
         chosen = [with_lead(item, selected) for item in selected]
         parts, citations = [], []

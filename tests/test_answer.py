@@ -15,6 +15,7 @@ from bot.answer import (
     LLMAnswerer,
     answers_kind,
     counted,
+    spelling_out,
     wanted_answer_types,
     with_lead,
 )
@@ -147,6 +148,21 @@ def test_an_elliptical_follow_up_asks_for_the_same_kind_of_amount(chain: FaqChai
     assert answerer.answer(question, retrieval).citations[0].quote == salary.span.text
     retrieval.topic = ""  # asked on its own, it asks for no amount
     assert answerer.answer(question, retrieval).citations[0].quote == tuition.span.text
+
+
+def test_what_an_acronym_stands_for_is_answered_by_the_sentence_spelling_it_out(
+    chain: FaqChain,
+) -> None:
+    defining = scored(chain, "The Certified Production Technician (CPT) is")
+    other = scored(chain, "CPT is one of the most-recognized")
+    assert spelling_out("What does CPT stand for?", [other, defining]) == [defining]
+    assert spelling_out("What is CPT?", [other, defining]) == []  # not an acronym question
+
+
+@pytest.mark.integration
+def test_what_cpt_stands_for_quotes_its_definition(real_chain: FaqChain) -> None:
+    answer = real_chain.ask("What does CPT stand for?")
+    assert "Certified Production Technician (CPT)" in answer.citations[0].quote
 
 
 def test_a_price_the_guide_does_not_give_is_not_guessed(chain: FaqChain) -> None:
