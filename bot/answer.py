@@ -15,16 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.chunking import LIST_ITEM, Chunk, Span, readable, split_sentences, subject_of
-from bot.retrieval import Retrieval, ScoredSentence
-from bot.text import (
-    COST_QUESTION,
-    PAY_QUESTION,
-    PRICE,
-    SALARY,
-    STOPWORDS,
-    is_elliptical,
-    tokenize,
+from bot.kinds import (
+    SEVERAL_ASKS,
+    answers_kind,
+    counted,
+    spelling_out,
+    wanted_answer_types,
 )
+from bot.retrieval import Retrieval, ScoredSentence
+from bot.text import is_elliptical, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -43,142 +42,6 @@ ABSTAIN_TEXT = (
 )
 UNKNOWN_MEANING_PENALTY = 1.0
 TYPED_CANDIDATES = 6
-# "What does CPT stand for?": the sentence that spells it out, "... Technician (CPT)".
-ACRONYM_QUESTION = re.compile(
-    r"\bwhat (?:does|do|is) (?:the |an? )?([A-Za-z][\w&/-]{1,15}) (?:stand for|short for|mean)\b"
-    r"|\b([A-Za-z][\w&/-]{1,15}) (?:stands for|acronym|abbreviation)\b",
-    re.I,
-)
-SEVERAL_ASKS = re.compile(
-    r"(,|\band\b|\?)\s*(and\s+)?(how|what|when|where|which|who|can|could|do|does|is|are|will)\b",
-    re.I,
-)
-
-# Questions that ask for one kind of fact, and what that fact looks like in a sentence.
-ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    "year": (
-        re.compile(
-            r"\b(what|which) year\b|\bwhen (was|were|did)\b.*\b(found|establish|"
-            r"creat|releas|start|introduc|launch)",
-            re.I,
-        ),
-        re.compile(r"\b(19|20)\d\d\b"),
-    ),
-    "percent": (
-        re.compile(r"\bpercent(age)?\b|\b(pass|passing|success|failure) rate\b", re.I),
-        re.compile(r"%|\bpercent\b"),
-    ),
-    "score": (
-        re.compile(
-            r"\b(passing|pass|cut|minimum|cutoff|cut-off) (score|mark|grade)\b|"
-            r"\bscore (do|to|needed|required)\b",
-            re.I,
-        ),
-        re.compile(r"\b\d+\s*(%|percent|points?\b|out of)|\bpassing score\b", re.I),
-    ),
-    "contact": (
-        re.compile(r"\b(phone|telephone|e-?mail|fax)\b|\bcontact (number|details|info)", re.I),
-        re.compile(r"\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}|@|\bhttps?://|\bwww\.", re.I),
-    ),
-    "address": (
-        re.compile(r"\b(web ?site|web|internet) (address|url|link)\b|\burl\b|\bweb ?page\b", re.I),
-        re.compile(r"\bhttps?://|\bwww\.|\b[a-z0-9-]+\.(org|com|gov|edu|net)\b", re.I),
-    ),
-    "date": (
-        re.compile(
-            r"\b(what|which) (date|day)\b|\bnext (\w+ ){0,2}(date|session)\b|\bdeadline\b",
-            re.I,
-        ),
-        re.compile(
-            r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d|\b\d{4}-\d\d-\d\d\b|"
-            r"\b\d{1,2}/\d{1,2}\b|\b(mon|tues|wednes|thurs|fri|satur|sun)day\b",
-            re.I,
-        ),
-    ),
-    "cost": (
-        COST_QUESTION,
-        PRICE,
-    ),
-    "pay": (
-        PAY_QUESTION,
-        SALARY,
-    ),
-    "count": (
-        re.compile(r"\bhow many\b", re.I),
-        re.compile(
-            r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|"
-            r"hundreds?|thousands?)\b",
-            re.I,
-        ),
-    ),
-    "person": (
-        re.compile(
-            r"\bwho(\W?s| is| was| are)? (the )?(current |new )?(ceo|president|director|founder|"
-            r"chair|head|leader)s?\b",
-            re.I,
-        ),
-        re.compile(r"\b(ceo|president|director|founder|chair(man|woman|person)?)\b", re.I),
-    ),
-}
-
-
-def wanted_answer_types(question: str) -> list[str]:
-    """The kinds of fact the question asks for ("cost", "pay", "year"...), if any."""
-    return [kind for kind, (asks, _) in ANSWER_TYPES.items() if asks.search(question)]
-
-
-def answers_kind(
-    item: ScoredSentence, kinds: Sequence[str], pinned: Sequence[str], counts: Sequence[str] = ()
-) -> bool:
-    """Does the sentence hold one of the kinds of fact asked for, about what the question
-    pins? Every number it pins ("how much is OSHA 30" is not the OSHA 10 price), one of the
-    names ("Maintenance Awareness" is priced as the "Maintenance module"), and every word
-    of what "how many" counts."""
-    text = item.span.text
-    names = [pin for pin in pinned if not pin.isdigit()]
-    numbers = [pin for pin in pinned if pin.isdigit()]
-    return (
-        any(ANSWER_TYPES[kind][1].search(text) for kind in kinds)
-        and mentions(item, [*numbers, *counts])
-        and (not names or mentions_any(item, names))
-    )
-
-
-def spelling_out(question: str, scored: Sequence[ScoredSentence]) -> list[ScoredSentence]:
-    """For "what does X stand for?", the sentences that define X: "Full Name (X)" or
-    "X (Full Name)". Where the guide never spells it out, the best answer stays first."""
-    found = ACRONYM_QUESTION.search(question)
-    if not found:
-        return []
-    name = re.escape(found[1] or found[2])
-    defines = re.compile(rf"\({name}\)|\b{name} \(", re.I)
-    return [x for x in scored if defines.search(x.span.text)]
-
-
-def mentions_any(item: ScoredSentence, names: Sequence[str]) -> bool:
-    return any(mentions(item, [name]) for name in names)
-
-
-def counted(question: str, known: Sequence[str]) -> list[str]:
-    """What "how many" counts ("questions", "college credit hours"), as the guide's words:
-    a number answers only when it counts that."""
-    found = re.search(r"\bhow many ((?:[\w'-]+ ?){1,3})", question, re.I)
-    nouns: list[str] = []
-    for word in found[1].lower().split() if found else []:
-        if word in STOPWORDS:
-            break
-        nouns += [t for t in tokenize(word) if t in known]
-    return nouns
-
-
-def mentions(item: ScoredSentence, pinned: Sequence[str]) -> bool:
-    """Does the sentence (or its section title) mention every name and number pinned?"""
-    text = item.span.text
-    tokens = set(tokenize(f"{text} {item.chunk.section}"))
-    return all(
-        re.search(rf"(?<![\d.]){pin}(?!\d)", text) if pin.isdigit() else pin in tokens
-        for pin in pinned
-    )
 
 
 @dataclass(frozen=True)

@@ -132,3 +132,12 @@ def browser() -> Iterator[Any]:
         instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+def scored_sentence(chain: Any, text: str) -> Any:
+    """The stored sentence whose text starts with ``text``, as the answer step sees it."""
+    from bot.retrieval import ScoredSentence
+
+    index = chain.retriever.index
+    row = next(s for s in index.sentences if s.span.text.startswith(text))
+    return ScoredSentence(0.5, 0.5, index.chunks[row.chunk_id], row.span)

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from bot.answer import (
-    ABSTAIN_TEXT,
-    ANSWER_TYPES,
-    SEVERAL_ASKS,
-    LLMAnswerer,
-    answers_kind,
-    counted,
-    spelling_out,
-    wanted_answer_types,
-    with_lead,
-)
+from bot.answer import ABSTAIN_TEXT, LLMAnswerer, with_lead
 from bot.chain import FaqChain
+from tests.conftest import scored_sentence
 
 
 def test_every_marker_has_a_citation_quoting_the_source(chain: FaqChain) -> None:
@@ -61,77 +51,6 @@ def test_a_question_for_a_year_abstains_when_no_passage_has_one(chain: FaqChain)
     assert chain.ask("In what year was the CPT 4.0 update released?").abstained
 
 
-@pytest.mark.parametrize(
-    ("question", "kinds"),
-    [
-        ("Who's the current president of MSSC?", ["person"]),
-        ("What's the web address of the directory?", ["address"]),
-        ("When is the next testing date at my college?", ["date"]),
-        ("As of what date are these prices?", ["date"]),
-        ("Who pays for CPT?", []),  # "who" alone asks for no person's name
-        ("When should I take the Safety module?", []),
-        ("How much is Siemens SMSCP Level 1?", ["cost"]),
-        ("OSHA 10 price", ["cost"]),
-        ("How much will I pay for one module?", ["cost"]),
-        ("Can WIOA cover the fees?", []),  # who pays, not how much
-        ("What do entry production jobs pay?", ["pay"]),
-        ("How much do apprentices earn?", ["pay"]),
-        ("How long does it take to earn CPT?", []),  # earning the credential, not money
-        ("How does CPT help me reach journey-level pay?", []),
-        ("How much does CPT cost, and what do entry jobs pay?", ["cost", "pay"]),
-        ("How many questions are on each module?", ["count"]),
-    ],
-)
-def test_questions_asking_for_one_kind_of_fact(question: str, kinds: list[str]) -> None:
-    assert wanted_answer_types(question) == kinds
-
-
-def test_a_price_is_not_a_salary() -> None:
-    cost, pay = ANSWER_TYPES["cost"][1], ANSWER_TYPES["pay"][1]
-    assert cost.search("most candidates pay $90-$120 per module")
-    assert cost.search("Cost: ~$100/credential")
-    assert not cost.search("entry-level roles ($35K-$50K base pay)")
-    assert pay.search("entry-level roles ($35K-$50K base pay)")
-    assert not pay.search("most candidates pay $90-$120 per module")
-
-
-def test_a_quote_must_name_what_the_question_pins(chain: FaqChain) -> None:
-    osha = scored(chain, "| OSHA 10-hour General Industry")
-    level_1 = scored(chain, "| Siemens SMSCP L1")
-    assert answers_kind(osha, ["cost"], ["osha", "10"])
-    assert not answers_kind(osha, ["cost"], ["osha", "30"])  # OSHA 30 is another course
-    assert answers_kind(level_1, ["cost"], ["siemen", "smscp", "1"])  # "L1" holds the 1
-    assert not answers_kind(level_1, ["cost"], ["smscp", "2"])
-    assert not answers_kind(osha, ["pay"], ["osha"])  # a price, not a salary
-    maintenance = scored(chain, "| CPT-MT only")
-    # one of the names will do ("Maintenance Awareness" is priced as the Maintenance module)
-    assert answers_kind(maintenance, ["cost"], ["maintenance", "awareness"])
-    assert not answers_kind(maintenance, ["cost"], ["fanuc", "nocti"])
-    questions = scored(chain, "Each module is assessed by a computer-based exam")
-    assert answers_kind(questions, ["count"], [], ["question"])
-    assert not answers_kind(questions, ["count"], [], ["people"])  # counts all must be there
-
-
-def test_a_count_must_count_what_was_asked_about() -> None:
-    known = ["college", "credit", "hour", "question"]
-    assert counted("How many college credit hours does it transfer as?", known) == known[:3]
-    assert counted("how many questions, how long?", known) == ["question"]
-    assert counted("How many zorbs are there?", known) == []  # unknown words: another check's job
-
-
-@pytest.mark.parametrize(
-    ("question", "several"),
-    [
-        ("quick q: how many questions, how long, and can I sit it online?", True),
-        ("What is NIMS Machining I and how much is it?", True),
-        ("How much is Siemens SMSCP Level 1?", False),
-        ("How many hours of study and practice does a module take?", False),
-    ],
-)
-def test_questions_asking_several_things(question: str, several: bool) -> None:
-    assert bool(SEVERAL_ASKS.search(question)) is several
-
-
 def test_an_elliptical_follow_up_asks_for_the_same_kind_of_amount(chain: FaqChain) -> None:
     from dataclasses import replace
 
@@ -140,23 +59,14 @@ def test_an_elliptical_follow_up_asks_for_the_same_kind_of_amount(chain: FaqChai
     history = [{"role": "user", "content": "What's the starting wage for apprentices?"}]
     question = "and with an AAS in mechatronics?"
     retrieval = chain.retrieve(question, history)
-    tuition = replace(scored(chain, "Many AAS programs in mechatronics"), score=0.9)
-    salary = replace(scored(chain, "- CPT plus AAS in Mechatronics:"), score=0.7)
+    tuition = replace(scored_sentence(chain, "Many AAS programs in mechatronics"), score=0.9)
+    salary = replace(scored_sentence(chain, "- CPT plus AAS in Mechatronics:"), score=0.7)
     retrieval.sentences, retrieval.unknown_meaning = [tuition, salary], 0.0
     answerer = ExtractiveAnswerer(min_evidence=0.1)
     # "and with an AAS?" after a wage question asks for a wage: the salary is quoted
     assert answerer.answer(question, retrieval).citations[0].quote == salary.span.text
     retrieval.topic = ""  # asked on its own, it asks for no amount
     assert answerer.answer(question, retrieval).citations[0].quote == tuition.span.text
-
-
-def test_what_an_acronym_stands_for_is_answered_by_the_sentence_spelling_it_out(
-    chain: FaqChain,
-) -> None:
-    defining = scored(chain, "The Certified Production Technician (CPT) is")
-    other = scored(chain, "CPT is one of the most-recognized")
-    assert spelling_out("What does CPT stand for?", [other, defining]) == [defining]
-    assert spelling_out("What is CPT?", [other, defining]) == []  # not an acronym question
 
 
 @pytest.mark.integration
@@ -195,27 +105,18 @@ def test_a_date_question_is_answered_with_the_sentence_holding_the_date(
     assert not answer.abstained and "2026-05-19" in answer.text
 
 
-def scored(chain: FaqChain, text: str) -> Any:
-    """The stored sentence whose text starts with ``text``, as the answer step sees it."""
-    from bot.retrieval import ScoredSentence
-
-    index = chain.retriever.index
-    row = next(s for s in index.sentences if s.span.text.startswith(text))
-    return ScoredSentence(0.5, 0.5, index.chunks[row.chunk_id], row.span)
-
-
 def test_a_sentence_leaning_on_the_one_before_is_quoted_with_it(chain: FaqChain) -> None:
     source = (chain.settings.corpus_dir / "cpt-credential-guide.txt").read_text()
-    leaning = scored(chain, "This is one reason CPT is cheaper")
+    leaning = scored_sentence(chain, "This is one reason CPT is cheaper")
     joined = with_lead(leaning).span
     assert joined.text.startswith("The assessment is entirely cognitive")
     assert joined.text.endswith(leaning.span.text)
     assert source[joined.start : joined.end] == joined.text  # still an exact quote
-    short = scored(chain, "The most common assessment-center category.")
+    short = scored_sentence(chain, "The most common assessment-center category.")
     assert "Community colleges" in with_lead(short).span.text
-    standalone = scored(chain, "Full CPT (all four modules) through a typical")
+    standalone = scored_sentence(chain, "Full CPT (all four modules) through a typical")
     assert with_lead(standalone) == standalone  # first on its line, or says enough alone
-    lead = scored(chain, "The assessment is entirely cognitive")
+    lead = scored_sentence(chain, "The assessment is entirely cognitive")
     assert with_lead(leaning, [lead, leaning]) == leaning  # the lead is quoted anyway
 
 

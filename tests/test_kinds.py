@@ -1,0 +1,97 @@
+"""What a question asks for (a price, a salary, a count, an acronym's meaning) and whether
+a sentence holds it, about what the question pins."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.chain import FaqChain
+from bot.kinds import (
+    ANSWER_TYPES,
+    SEVERAL_ASKS,
+    answers_kind,
+    counted,
+    spelling_out,
+    wanted_answer_types,
+)
+from tests.conftest import scored_sentence
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("Who's the current president of MSSC?", ["person"]),
+        ("What's the web address of the directory?", ["address"]),
+        ("When is the next testing date at my college?", ["date"]),
+        ("As of what date are these prices?", ["date"]),
+        ("Who pays for CPT?", []),  # "who" alone asks for no person's name
+        ("When should I take the Safety module?", []),
+        ("How much is Siemens SMSCP Level 1?", ["cost"]),
+        ("OSHA 10 price", ["cost"]),
+        ("How much will I pay for one module?", ["cost"]),
+        ("Can WIOA cover the fees?", []),  # who pays, not how much
+        ("What do entry production jobs pay?", ["pay"]),
+        ("How much do apprentices earn?", ["pay"]),
+        ("How long does it take to earn CPT?", []),  # earning the credential, not money
+        ("How does CPT help me reach journey-level pay?", []),
+        ("How much does CPT cost, and what do entry jobs pay?", ["cost", "pay"]),
+        ("How many questions are on each module?", ["count"]),
+    ],
+)
+def test_questions_asking_for_one_kind_of_fact(question: str, kinds: list[str]) -> None:
+    assert wanted_answer_types(question) == kinds
+
+
+def test_a_price_is_not_a_salary() -> None:
+    cost, pay = ANSWER_TYPES["cost"][1], ANSWER_TYPES["pay"][1]
+    assert cost.search("most candidates pay $90-$120 per module")
+    assert cost.search("Cost: ~$100/credential")
+    assert not cost.search("entry-level roles ($35K-$50K base pay)")
+    assert pay.search("entry-level roles ($35K-$50K base pay)")
+    assert not pay.search("most candidates pay $90-$120 per module")
+
+
+def test_a_quote_must_name_what_the_question_pins(chain: FaqChain) -> None:
+    osha = scored_sentence(chain, "| OSHA 10-hour General Industry")
+    level_1 = scored_sentence(chain, "| Siemens SMSCP L1")
+    assert answers_kind(osha, ["cost"], ["osha", "10"])
+    assert not answers_kind(osha, ["cost"], ["osha", "30"])  # OSHA 30 is another course
+    assert answers_kind(level_1, ["cost"], ["siemen", "smscp", "1"])  # "L1" holds the 1
+    assert not answers_kind(level_1, ["cost"], ["smscp", "2"])
+    assert not answers_kind(osha, ["pay"], ["osha"])  # a price, not a salary
+    maintenance = scored_sentence(chain, "| CPT-MT only")
+    # one of the names will do ("Maintenance Awareness" is priced as the Maintenance module)
+    assert answers_kind(maintenance, ["cost"], ["maintenance", "awareness"])
+    assert not answers_kind(maintenance, ["cost"], ["fanuc", "nocti"])
+    questions = scored_sentence(chain, "Each module is assessed by a computer-based exam")
+    assert answers_kind(questions, ["count"], [], ["question"])
+    assert not answers_kind(questions, ["count"], [], ["people"])  # counts all must be there
+
+
+def test_a_count_must_count_what_was_asked_about() -> None:
+    known = ["college", "credit", "hour", "question"]
+    assert counted("How many college credit hours does it transfer as?", known) == known[:3]
+    assert counted("how many questions, how long?", known) == ["question"]
+    assert counted("How many zorbs are there?", known) == []  # unknown words: another check's job
+
+
+@pytest.mark.parametrize(
+    ("question", "several"),
+    [
+        ("quick q: how many questions, how long, and can I sit it online?", True),
+        ("What is NIMS Machining I and how much is it?", True),
+        ("How much is Siemens SMSCP Level 1?", False),
+        ("How many hours of study and practice does a module take?", False),
+    ],
+)
+def test_questions_asking_several_things(question: str, several: bool) -> None:
+    assert bool(SEVERAL_ASKS.search(question)) is several
+
+
+def test_what_an_acronym_stands_for_is_answered_by_the_sentence_spelling_it_out(
+    chain: FaqChain,
+) -> None:
+    defining = scored_sentence(chain, "The Certified Production Technician (CPT) is")
+    other = scored_sentence(chain, "CPT is one of the most-recognized")
+    assert spelling_out("What does CPT stand for?", [other, defining]) == [defining]
+    assert spelling_out("What is CPT?", [other, defining]) == []  # not an acronym question
