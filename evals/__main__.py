@@ -76,10 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     if report["passed"]:
         print("\nPASSED")
         return 0
-    print(
-        "\nFAILED: a metric misses its threshold" + (" (report only)" if args.report_only else "")
-    )
-    return 0 if args.report_only else 1
+    if args.report_only:
+        # The dev set is for tuning: below the gate's bounds is expected, not a failure.
+        print("\nbelow a threshold on some metrics (report only: this run does not gate)")
+        return 0
+    print("\nFAILED: a metric misses its threshold")
+    return 1
 
 
 if __name__ == "__main__":
