@@ -14,7 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.chunking import LIST_ITEM, Chunk, Span, readable, split_sentences, subject_of
+from bot.chunking import (
+    LIST_ITEM,
+    NUMBERED,
+    Chunk,
+    Span,
+    readable,
+    split_sentences,
+    subject_of,
+)
 from bot.kinds import (
     SEVERAL_ASKS,
     answers_kind,
@@ -79,6 +87,9 @@ class ExtractiveAnswerer:
         # A question about a thing the guide never names is not answered by what it does say.
         if not scored or retrieval.unknown_names or self._too_weak(scored[0], retrieval):
             return abstain(passages=passages)
+        listing, listed = retrieval.outline
+        if listed:  # "What are the modules?" is answered by the section that lists them
+            return outline_answer(listing, listed[:MAX_LIST_ITEMS], passages)
         # What the question asks for is read with its typos and shorthand fixed.
         asked = retrieval.spelled or question
         kinds = wanted_answer_types(asked)
@@ -111,17 +122,7 @@ class ExtractiveAnswerer:
             subject = subject_of(item.span, item.chunk)
             prefix = f"{subject} — " if subject else ""
             parts.append(f"{prefix}{readable(item.span.text, item.chunk)} [{n}]")
-            citations.append(
-                Citation(
-                    n,
-                    item.chunk.source,
-                    item.chunk.section,
-                    item.span.text,
-                    item.span.start,
-                    item.span.end,
-                    item.chunk.text,
-                )
-            )
+            citations.append(citation(n, item))
         return Answer(" ".join(parts), citations, False, passages)
 
     def _too_weak(self, best: ScoredSentence, retrieval: Retrieval) -> bool:
@@ -155,6 +156,25 @@ class ExtractiveAnswerer:
             seen |= tokens
         # Read in document order, so a lead-in sentence comes before its detail.
         return sorted(chosen, key=lambda s: (s.chunk.source, s.span.start))
+
+
+def citation(n: int, item: ScoredSentence) -> Citation:
+    chunk, span = item.chunk, item.span
+    return Citation(n, chunk.source, chunk.section, span.text, span.start, span.end, chunk.text)
+
+
+def outline_answer(title: str, parts: Sequence[ScoredSentence], passages: list[Chunk]) -> Answer:
+    """ "What are the modules?": the sub-section titles of the section that lists them, each
+    cited with its first sentence ("The four required modules: Safety [1]; ...")."""
+    names = [NUMBERED.sub("", item.chunk.section.split(" > ")[-1]) for item in parts]
+    listed = "; ".join(f"{name} [{n}]" for n, name in enumerate(names, start=1))
+    heading = title.split(" > ")[-1]
+    return Answer(
+        f"{heading}: {listed}.",
+        [citation(n, item) for n, item in enumerate(parts, start=1)],
+        False,
+        passages,
+    )
 
 
 def with_lead(item: ScoredSentence, selected: Sequence[ScoredSentence] = ()) -> ScoredSentence:

@@ -229,6 +229,23 @@ class CorpusIndex:
                 pins.append(fix.token)
         return pins
 
+    def outline(self, noun: str) -> tuple[str, list[str]]:
+        """The section whose title names ``noun`` ("modules": "The four required modules")
+        and its sub-sections' first chunks, in order. Only when exactly one section with
+        two or more sub-sections names it; else ("", [])."""
+        token = stem(noun)
+        parts: dict[str, dict[str, str]] = {}
+        for cid in self.order:
+            *parent, child = self.chunks[cid].section.split(" > ")
+            if parent:
+                parts.setdefault(" > ".join(parent), {}).setdefault(child, cid)
+        named = [
+            (title, list(children.values()))
+            for title, children in parts.items()
+            if len(children) >= 2 and token in tokenize(title.split(" > ")[-1])
+        ]
+        return named[0] if len(named) == 1 else ("", [])
+
     def without(self, question: str, tokens: set[str]) -> str:
         """The question with the words that become one of ``tokens`` taken out."""
         return TOKEN_RUN.sub(

@@ -30,6 +30,7 @@ from bot.text import (
     PAY_QUESTION,
     PRICE,
     SALARY,
+    listed_parts,
     resolve_query,
     search_words,
     words,
@@ -85,6 +86,8 @@ class Retrieval:
     pinned: list[str] = field(default_factory=list)
     topic: str = ""  # the earlier question(s) a follow-up leans on
     spelled: str = ""  # the question with typos and chat shorthand read ("hw many" -> "how many")
+    # For "what are the modules?": the section listing them and each part's first sentence.
+    outline: tuple[str, list[ScoredSentence]] = ("", [])
 
 
 def unknown_meaning(vector: np.ndarray, reduced: np.ndarray | None, any_unknown: bool) -> float:
@@ -158,8 +161,29 @@ class HybridRetriever:
         names = self.index.unknown_names(question)
         pins = self.index.pinned(question)
         return Retrieval(
-            query, hits, tokens, unknown, kept, lost, names, pins, topic, texts["question"]
+            query,
+            hits,
+            tokens,
+            unknown,
+            kept,
+            lost,
+            names,
+            pins,
+            topic,
+            texts["question"],
+            self._outline(texts["question"]),
         )
+
+    def _outline(self, question: str) -> tuple[str, list[ScoredSentence]]:
+        noun = listed_parts(question)
+        title, chunk_ids = self.index.outline(noun) if noun else ("", [])
+        firsts = []
+        for cid in chunk_ids:
+            rows = [r for r in self.index.sentence_rows.get(cid, []) if self.index.candidate[r]]
+            if rows:
+                span = self.index.sentences[rows[0]].span
+                firsts.append(ScoredSentence(1.0, 1.0, self.index.chunks[cid], span))
+        return (title, firsts) if len(firsts) >= 2 else ("", [])
 
     def _score_sentences(
         self, chunk_ids: list[str], sims: np.ndarray, question: str, tokens: list[str]

@@ -80,6 +80,12 @@ PAY_QUESTION = re.compile(
     r"|\bwhat (do|does|will|would) (?!i |you |we )[^?]*\bpay\b(?! for)",  # "what do jobs pay"
     re.I,
 )
+# "What are the four required modules?", "list the modules": a question for the parts of
+# a section, answered by its sub-sections.
+LIST_QUESTION = re.compile(
+    r"^\W*(?:(?:what|which) (?:are|r)|list|name) (?:the |all )?(?:[\w-]+ ){0,3}?([a-z]+s)\W*$",
+    re.I,
+)
 MONEY_QUESTION = re.compile(r"\b(cost|price|fee|fees|afford|expensive|cheap)\b|\$", re.I)
 NUMBER_QUESTION = re.compile(r"\bhow (much|many)\b|\bwhat (score|percent)", re.I)
 DURATION_QUESTION = re.compile(r"\bhow (long|soon|quickly|fast)\b|\bhow much time\b", re.I)
@@ -179,3 +185,9 @@ def is_answer_candidate(text: str, section_titles: set[str]) -> bool:
         or TABLE_RULE.match(stripped) is not None
         or (len(stripped.split()) < 4 and not re.search(r"\d", stripped))
     )
+
+
+def listed_parts(question: str) -> str | None:
+    """The plural noun a question asks to have listed ("modules"), if it asks for a list."""
+    found = LIST_QUESTION.search(question.strip())
+    return found[1].lower() if found else None

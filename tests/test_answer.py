@@ -75,6 +75,18 @@ def test_what_cpt_stands_for_quotes_its_definition(real_chain: FaqChain) -> None
     assert "Certified Production Technician (CPT)" in answer.citations[0].quote
 
 
+def test_a_list_question_is_answered_by_the_sub_sections_that_list_it(chain: FaqChain) -> None:
+    answer = chain.ask("What are the four required CPT modules?")
+    assert answer.text == (
+        "The four required modules: Safety [1]; Quality Practices and Measurement [2]; "
+        "Manufacturing Processes and Production [3]; Maintenance Awareness [4]."
+    )
+    for c in answer.citations:  # each part cited with the first sentence under its heading
+        heading = c.section.split(" > ")[-1]
+        assert c.section.startswith("The four required modules > ")
+        assert f"{heading}\n{c.quote}" in c.passage
+
+
 def test_a_price_the_guide_does_not_give_is_not_guessed(chain: FaqChain) -> None:
     assert chain.ask("how much is OSHA 30").abstained
     assert chain.ask("hw much is OSHA 30").abstained  # chat shorthand asks the same

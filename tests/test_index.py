@@ -78,3 +78,17 @@ def test_names_and_the_numbers_after_them_are_pinned(chain: FaqChain) -> None:
     assert index.pinned("how much to get certified?") == ["certifi"]
     index.known_words = frozenset({"certified"})
     assert index.pinned("how much to get certified?") == []
+
+
+def test_the_outline_of_a_section_is_its_sub_sections_first_chunks(chain: FaqChain) -> None:
+    index = chain.retriever.index
+    title, chunk_ids = index.outline("modules")
+    assert title == "The four required modules"
+    sections = [index.chunks[cid].section.split(" > ")[-1] for cid in chunk_ids]
+    assert sections == [
+        "1. Safety",
+        "2. Quality Practices and Measurement",
+        "3. Manufacturing Processes and Production",
+        "4. Maintenance Awareness",
+    ]
+    assert index.outline("employers") == ("", [])  # no section with parts names them

@@ -12,6 +12,7 @@ from bot.text import (
     is_elliptical,
     is_follow_up,
     is_fragment,
+    listed_parts,
     resolve_query,
     search_words,
     stem,
@@ -49,6 +50,20 @@ def test_elliptical_follow_ups_ask_the_earlier_question_again(
     question: str, elliptical: bool
 ) -> None:
     assert is_elliptical(question) is elliptical
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        ("What are the four required CPT modules?", "modules"),
+        ("list the modules", "modules"),
+        ("which are the options", "options"),
+        ("What are the major changes in CPT 4.0?", None),  # asks about something
+        ("What is the Safety module?", None),
+    ],
+)
+def test_a_list_question_names_the_parts_it_wants_listed(question: str, parts: str | None) -> None:
+    assert listed_parts(question) == parts
 
 
 def test_follow_ups_lean_on_the_earlier_question() -> None:
