@@ -15,7 +15,16 @@ from langchain_core.embeddings import Embeddings
 
 from bot.chunking import Chunk
 from bot.store import GenerationStore, StoredSentence
-from bot.text import SHORTHAND, STOPWORDS, is_answer_candidate, is_fragment, stem, tokenize, words
+from bot.text import (
+    SHORTHAND,
+    STOPWORDS,
+    TOKEN,
+    is_answer_candidate,
+    is_fragment,
+    stem,
+    tokenize,
+    words,
+)
 
 # What a misspelled function word was meant to be: "whats" is "what", not "what's".
 SLIP_TARGETS = sorted(w for w in STOPWORDS if "'" not in w)
@@ -33,7 +42,7 @@ PIECE_MARGIN = 0.05
 # A name or number in the question pins the fact asked for ("how much is OSHA 30"), unless
 # it is in more than this share of passages: then it is the guide's topic ("CPT"), not a pin.
 PIN_MAX_SHARE = 1 / 3
-WORD = re.compile(r"[A-Za-z0-9]+(?:[.'][A-Za-z0-9]+)*")
+WORD = re.compile(TOKEN.pattern, re.I)  # text.TOKEN, keeping the case: "SMSCP", "Siemens"
 # Where a capital marks no name in the guide: a line, sentence, list item or table cell start.
 LINE_START = re.compile(r"(^[\s#>*-]*|[.?!:;|]\s+|[\"'(]\s*)$")
 NUMBER = re.compile(r"\d+(\.\d+)?")

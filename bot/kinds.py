@@ -112,7 +112,7 @@ def answers_kind(
     return (
         any(ANSWER_TYPES[kind][1].search(text) for kind in kinds)
         and mentions(item, [*numbers, *counts])
-        and (not names or mentions_any(item, names))
+        and (not names or mentions(item, names, every=False))
     )
 
 
@@ -127,10 +127,6 @@ def spelling_out(question: str, scored: Sequence[ScoredSentence]) -> list[Scored
     return [x for x in scored if defines.search(x.span.text)]
 
 
-def mentions_any(item: ScoredSentence, names: Sequence[str]) -> bool:
-    return any(mentions(item, [name]) for name in names)
-
-
 def counted(question: str, known: Sequence[str]) -> list[str]:
     """What "how many" counts ("questions", "college credit hours"), as the guide's words:
     a number answers only when it counts that."""
@@ -143,11 +139,13 @@ def counted(question: str, known: Sequence[str]) -> list[str]:
     return nouns
 
 
-def mentions(item: ScoredSentence, pinned: Sequence[str]) -> bool:
-    """Does the sentence (or its section title) mention every name and number pinned?"""
+def mentions(item: ScoredSentence, pinned: Sequence[str], every: bool = True) -> bool:
+    """Does the sentence (or its section title) mention every (or any) name and number
+    pinned? The sentence is read once, however many pins there are."""
     text = item.span.text
     tokens = set(tokenize(f"{text} {item.chunk.section}"))
-    return all(
+    found = (
         re.search(rf"(?<![\d.]){pin}(?!\d)", text) if pin.isdigit() else pin in tokens
         for pin in pinned
     )
+    return all(found) if every else any(found)
