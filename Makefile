@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 TORCH_ARGS := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
 
-.PHONY: install browser run ingest test unit evals check bench screenshot demo clean
+.PHONY: install browser run ingest test unit evals check audit lock bench screenshot demo clean
 
 install: $(STAMP)
 
@@ -46,10 +46,17 @@ evals: install ingest
 
 test: unit evals
 
-check: install
+check: install audit
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check bot evals tests benchmarks app.py ingest.py
-	$(VENV)/bin/mypy bot evals benchmarks app.py ingest.py
+	$(VENV)/bin/ruff format --check bot evals tests benchmarks tools app.py ingest.py
+	$(VENV)/bin/mypy bot evals benchmarks tools app.py ingest.py
+
+# Known vulnerabilities in the locked dependency set (requirements.lock, from `make lock`).
+audit: install
+	$(PY) tools/audit.py --lock requirements.lock
+
+lock: install
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 
 bench: install ingest
 	$(PY) -m benchmarks

@@ -21,10 +21,8 @@ def main() -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own startup self-checks
     try:
         settings = Settings.from_env()
-        import uvicorn
-
         from bot.chain import FaqChain
-        from bot.server import create_server
+        from bot.server import create_server, uvicorn_server
 
         chain = FaqChain.from_settings(settings)
         app = create_server(chain, settings)
@@ -32,7 +30,8 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"Serving on http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    # Not uvicorn.run: it would trust X-Forwarded-For from 127.0.0.1 (see uvicorn_server).
+    uvicorn_server(app, settings.host, settings.port).run()
     return 0
 
 

@@ -48,7 +48,7 @@ def tutorial_retriever(corpus_dir: Any, persist_dir: Any, embeddings: Any) -> tu
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from bot.ingest import read_corpus
+    from bot.corpus import read_corpus
 
     docs = [
         Document(page_content=text, metadata={"source": name})

@@ -24,7 +24,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported
 from benchmarks.common import CHROMIUM, CHROMIUM_ARGS
 from bot.config import Settings
 from bot.errors import FaqBotError
-from bot.ui import SUGGESTIONS, build_app, page_options
+from bot.ui import build_app, page_options
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOT_QUESTION = "Do I need to take all the modules at once?"
@@ -88,9 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         except FaqBotError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        chain.ask(SUGGESTIONS[0][0])  # the first query warms the model up
+        suggestions = chain.suggestions()
+        chain.ask(suggestions[0])  # the first query warms the model up
         ask_ms = []
-        for question, _ in SUGGESTIONS:
+        for question in suggestions:
             started = time.perf_counter()
             chain.ask(question)
             ask_ms.append((time.perf_counter() - started) * 1000)
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                 timings = [
                     (question, timed_ask(page, question))
                     for _ in range(args.rounds)
-                    for question, _ in SUGGESTIONS
+                    for question in suggestions
                 ]
                 shot = browser.new_page(viewport={"width": 1280, "height": 800})
                 shot.goto(f"http://127.0.0.1:{port}/")

@@ -61,8 +61,15 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env().with_(host="127.0.0.1", port=args.port)
     chain = FaqChain.from_settings(settings, embeddings=MiniLMEmbeddings(backend=args.backend))
     app, options = build(chain, settings)
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from bot.server import uvicorn_server
+
+    # Mounted and served like app.py (not Blocks.launch, whose uvicorn trusts proxy headers).
+    host = gr.mount_gradio_app(FastAPI(), app, "/", **options)
     print(f"serving on 127.0.0.1:{args.port}", file=sys.stderr, flush=True)
-    app.launch(server_name="127.0.0.1", server_port=args.port, quiet=True, **options)
+    uvicorn_server(host, "127.0.0.1", args.port).run()
     return 0
 
 

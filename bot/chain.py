@@ -17,11 +17,13 @@ from bot.config import MODEL_NAME, Settings
 from bot.errors import IndexMismatchError, InvalidQuestionError
 from bot.index import CorpusIndex
 from bot.retrieval import HybridRetriever, Retrieval
-from bot.screen import screen_question
+from bot.screen import refusal_text, screen_question
 from bot.store import GenerationStore, Location, Manifest, open_location
 
 log = logging.getLogger(__name__)
 RELOAD_CHECK_SECONDS = 2.0
+SUGGESTIONS = 6  # questions offered in an empty chat
+SUGGESTION_CHARS = 90  # longer ones do not fit on a chip
 
 Message = dict[str, str]
 
@@ -29,9 +31,9 @@ Message = dict[str, str]
 def clean_question(question: object, max_chars: int) -> str:
     if not isinstance(question, str):
         raise InvalidQuestionError("The question must be text.")
-    text = question.strip()
+    text = _valid_text(question, "Your question").strip()
     if not text:
-        raise InvalidQuestionError("Please type a question about the CPT credential.")
+        raise InvalidQuestionError("Please type a question.")
     if len(text) > max_chars:
         raise InvalidQuestionError(
             f"Your question is {len(text):,} characters long; the limit is {max_chars:,}. "
@@ -51,10 +53,23 @@ def clean_history(history: object, max_turns: int, max_chars: int) -> list[Messa
         role = turn.get("role") if isinstance(turn, dict) else None
         if role not in ("user", "assistant"):
             continue
-        content = _text_of(turn.get("content"))
+        content = _valid_text(_text_of(turn.get("content")), "The chat history")
         if content:
             turns.append({"role": role, "content": content[:max_chars]})
     return turns[-max_turns:]
+
+
+def _valid_text(text: str, what: str) -> str:
+    """``text`` if it is real Unicode: a lone surrogate (half an emoji, from a broken client
+    or JSON's "\\ud800") cannot be encoded, and the tokenizer would fail with a 500."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidQuestionError(
+            f"{what} contains a character that is not valid text (often half of an emoji). "
+            "Please retype it."
+        ) from None
+    return text
 
 
 def _text_of(content: Any) -> str:
@@ -124,14 +139,32 @@ class FaqChain:
                     f"chunker version {manifest.extra.get('chunker')}", f"{CHUNKER_VERSION}"
                 )
             index = CorpusIndex.load(store, self.embeddings)
-            extractive = ExtractiveAnswerer(self.settings.min_evidence)
+            profile = self.settings.profile
+            extractive = ExtractiveAnswerer(self.settings.min_evidence, profile.not_covered)
             self.retriever = HybridRetriever(index, self.embeddings, self.settings.top_k)
             self.answerer = (
-                LLMAnswerer(self.chat_model, extractive) if self.chat_model else extractive
+                LLMAnswerer(self.chat_model, extractive, profile.subject)
+                if self.chat_model
+                else extractive
             )
             self.manifest = manifest
             log.info("loaded index generation %s (%d chunks)", manifest.generation, manifest.chunks)
         return True
+
+    def suggestions(self, count: int = SUGGESTIONS) -> list[str]:
+        """Questions to offer a first-time visitor: the profile's own, else the corpus's FAQ
+        questions, else its top-level headings, spread over the whole corpus."""
+        if self.settings.profile.suggestions:
+            return list(self.settings.profile.suggestions[:count])
+        if self.retriever is None:
+            return []
+        chunks = [self.retriever.index.chunks[i] for i in self.retriever.index.order]
+        offered = [c.question for c in chunks if c.question]
+        if not offered:  # no FAQ entries: each top-level heading once, in document order
+            offered = [c.section.split(" > ")[0] for c in chunks if c.kind == "text" and c.section]
+        offered = list(dict.fromkeys(q for q in offered if len(q) <= SUGGESTION_CHARS))
+        step = max(len(offered) / count, 1.0)
+        return [offered[int(i * step)] for i in range(min(count, len(offered)))]
 
     @property
     def chunk_count(self) -> int:
@@ -154,7 +187,7 @@ class FaqChain:
             log.warning("index reload failed, still serving the loaded one: %s", exc)
         refusal = screen_question(text)
         if refusal:
-            return abstain(refusal)
+            return abstain(refusal_text(refusal, self.settings.profile))
         assert self.answerer is not None
         retrieval = self.retrieve(text, turns)
         return self.answerer.answer(text, retrieval)

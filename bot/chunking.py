@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from bot.types import Document
 
 # Bump when chunking changes, so ingest knows an index built by older code is stale.
-CHUNKER_VERSION = 6
+CHUNKER_VERSION = 7
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+\S")
 BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
@@ -24,6 +26,10 @@ TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 END_PUNCT = ".!?:;,"
 MAX_HEADING_CHARS = 80
+MAX_QUESTION_CHARS = 200
+# A question and its answer are one chunk however long the answer (up to this many times
+# the chunk budget: past that it is a page, not an answer, and is split like any section).
+QA_MAX_BUDGETS = 4
 # A sentence ends at . ! ? followed by space and something that starts a sentence,
 # but not after abbreviations such as "e.g." or "U.S.".
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[$~]?[A-Z0-9])")
@@ -42,6 +48,9 @@ class Chunk:
     text: str
     context: str = ""
     kind: str = "text"  # "questions": only bare questions (an FAQ index), holds no answer
+    question: str = ""  # an FAQ entry's question: the section is the question, text its answer
+    url: str = ""  # a web page's address (with the heading's #id where it has one)
+    pages: str = ""  # PDF pages the chunk lies on: "3" or "3-4"
 
     @property
     def embed_text(self) -> str:
@@ -72,9 +81,31 @@ def chunk_id(source: str, start: int, end: int, text: str) -> str:
     return digest[:20]
 
 
-def chunk_document(text: str, source: str, chunk_chars: int = 700) -> list[Chunk]:
+def chunk_loaded(document: Document, chunk_chars: int = 700) -> list[Chunk]:
+    """Chunk what a loader made of a file or web page. Every type but plain text arrives
+    as Markdown-flavoured text; each chunk learns its page's address (with the ``#id`` of
+    its heading) and the PDF pages it lies on."""
+    markdown = document.kind != "txt"
+    chunks = chunk_document(document.text, document.source, chunk_chars, markdown=markdown)
+    anchors = {" > ".join(s.path): s.anchor for s in document.sections if s.anchor}
+    out = []
+    for chunk in chunks:
+        url = document.url
+        anchor = anchors.get(chunk.section, "")
+        if url and anchor:
+            url = f"{url.split('#', 1)[0]}#{anchor}"
+        first, last = document.page_at(chunk.start), document.page_at(max(chunk.end - 1, 0))
+        pages = "" if first is None else str(first) if first == last else f"{first}-{last}"
+        out.append(replace(chunk, url=url, pages=pages))
+    return out
+
+
+def chunk_document(
+    text: str, source: str, chunk_chars: int = 700, markdown: bool | None = None
+) -> list[Chunk]:
     """Chunk one file's text. ``source`` is the name citations will show."""
-    markdown = source.lower().endswith((".md", ".markdown"))
+    if markdown is None:
+        markdown = source.lower().endswith((".md", ".markdown"))
     units = _label_units(_lines(text), markdown)
     chunks: list[Chunk] = []
     for path, section_units in _sections(units):
@@ -214,8 +245,20 @@ def _label_units(lines: Iterator[tuple[int, int, str]], markdown: bool) -> list[
         elif TABLE_ROW.match(stripped):
             is_head = TABLE_RULE.match(nxt) is not None or TABLE_RULE.match(stripped) is not None
             units.append(_Unit("head" if is_head else "row", start, end, stripped))
-        elif stripped.endswith("?") and len(stripped) <= 200 and not _is_sentence_para(stripped):
-            units.append(_Unit("question", start, end, stripped))
+        elif _is_question_line(stripped):
+            after = raw[i + 2][2].strip() if i + 2 < len(raw) else ""
+            if not markdown and _answer_follows(nxt, after):
+                units.append(_Unit("heading", start, end, stripped))  # an FAQ entry
+            else:
+                units.append(_Unit("question", start, end, stripped))
+        elif (
+            not markdown
+            and units
+            and units[-1].kind == "heading"
+            and units[-1].text.endswith("?")
+            and _looks_like_heading(stripped, nxt)
+        ):
+            units.append(_Unit("para", start, end, stripped))  # a short answer stays one
         elif LIST_ITEM.match(stripped) and not (
             not markdown and _looks_like_heading(stripped, nxt)
         ):
@@ -228,6 +271,22 @@ def _label_units(lines: Iterator[tuple[int, int, str]], markdown: bool) -> list[
         else:
             units.append(_Unit("para", start, end, stripped))
     return units
+
+
+def _is_question_line(line: str) -> bool:
+    return line.endswith("?") and len(line) <= MAX_QUESTION_CHARS and not _is_sentence_para(line)
+
+
+def _answer_follows(nxt: str, after: str) -> bool:
+    """Whether the line after a plain-text question line is its answer. Not when it is
+    another question (a list of bare questions, like an FAQ index) or a heading over its
+    own body; but a short answer without a full stop ("Building 4, second floor") that is
+    followed by the next question or the end is an answer, not a heading."""
+    if not nxt or _is_question_line(nxt) or TABLE_ROW.match(nxt):
+        return False
+    if _looks_like_heading(nxt, after):
+        return not after or _is_question_line(after)
+    return True
 
 
 def _is_sentence_para(line: str) -> bool:
@@ -294,6 +353,8 @@ def _sections(units: list[_Unit]) -> Iterator[tuple[list[str], list[_Unit]]]:
 
 
 def _shape(title: str) -> str:
+    if title.endswith("?"):
+        return "#question"  # FAQ entries are siblings whatever word they start with
     if NUMBERED.match(title):
         return "#numbered"
     return title.split()[0].lower() if title.split() else ""
@@ -302,6 +363,13 @@ def _shape(title: str) -> str:
 def _pack(
     units: list[_Unit], section: str, source: str, text: str, chunk_chars: int
 ) -> Iterator[Chunk]:
+    title = section.rsplit(" > ", 1)[-1]
+    question = title if title.endswith("?") else ""
+    whole = sum(len(u.text) + 1 for u in units) <= chunk_chars * QA_MAX_BUDGETS
+    if question and whole:
+        chunk_chars = chunk_chars * QA_MAX_BUDGETS  # a question and its answer stay together
+    else:
+        question = ""
     pieces = [p for u in units for p in _split_long(u, text, chunk_chars)]
     table_head = ""
     lead_in = ""
@@ -329,6 +397,7 @@ def _pack(
             body,
             "\n".join(context),
             kind,
+            question,
         )
 
     size = 0

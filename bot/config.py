@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from bot.errors import ConfigError
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+PROFILE_NAME = "faqbot.toml"  # looked for beside the corpus when FAQBOT_PROFILE is unset
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int = 1) -> int:
@@ -35,6 +38,17 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(name, raw, "a number") from None
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, raw, "1/true/yes/on or 0/false/no/off")
+
+
 def _list(env: Mapping[str, str], name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
     raw = env.get(name)
     if raw is None:
@@ -43,12 +57,80 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...] = ()) -> t
 
 
 @dataclass(frozen=True)
+class Profile:
+    """Everything the assistant says about itself, so one codebase serves any college.
+
+    Set in a TOML file (``faqbot.toml`` beside the corpus, or the path in
+    ``FAQBOT_PROFILE``) with these keys, or by ``FAQBOT_<KEY>`` variables, which win."""
+
+    name: str = "FAQ Assistant"  # chat title, page title, API title
+    about: str = "Answers questions from this site's pages, quoting the passage it used."
+    subject: str = "this site's pages"  # what the pages are about, as the LLM prompt names it
+    refusal: str = "I can't find that in the pages I answer from, so I won't guess."
+    contact: str = ""  # where to ask instead: a sentence, an email address or a URL
+    greeting: str = "Hi! Ask me a question and I'll answer from this site's pages."
+    placeholder: str = "Type your question…"
+    widget_title: str = "Ask a question"
+    suggestions: tuple[str, ...] = ()  # empty: drawn from the corpus (its FAQ questions)
+
+    KEYS = ("name", "about", "subject", "refusal", "contact", "greeting", "placeholder",
+            "widget_title", "suggestions")  # fmt: skip
+
+    @property
+    def not_covered(self) -> str:
+        """The whole refusal: what the assistant can't do, and where to ask instead."""
+        if not self.contact:
+            return self.refusal
+        return f"{self.refusal} For this question, please ask {self.contact}."
+
+    @classmethod
+    def load(cls, env: Mapping[str, str], default_dir: Path) -> Profile:
+        path = Path(env.get("FAQBOT_PROFILE", "") or default_dir / PROFILE_NAME)
+        values: dict[str, object] = {}
+        if env.get("FAQBOT_PROFILE") or path.is_file():
+            values = _read_profile(path)
+        for key in cls.KEYS:
+            raw = env.get(f"FAQBOT_{key.upper()}")
+            if raw is not None and raw.strip():
+                values[key] = raw.split("|") if key == "suggestions" else raw
+        if "name" not in values and env.get("FAQBOT_TITLE", "").strip():
+            values["name"] = env["FAQBOT_TITLE"]  # the older name of the setting
+        listed = values.pop("suggestions", [])
+        asked = tuple(q.strip() for q in listed if q.strip()) if isinstance(listed, list) else ()
+        texts: dict[str, Any] = {k: str(v).strip() for k, v in values.items()}
+        return cls(**texts, suggestions=asked)
+
+
+def _read_profile(path: Path) -> dict[str, object]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("FAQBOT_PROFILE", str(path), "an existing TOML file") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError("FAQBOT_PROFILE", str(path), f"a readable TOML file ({exc})") from None
+    unknown = sorted(set(data) - set(Profile.KEYS))
+    if unknown:
+        raise ConfigError(
+            "FAQBOT_PROFILE",
+            str(path),
+            f"only the keys {', '.join(Profile.KEYS)} (not {', '.join(unknown)})",
+        )
+    suggestions = data.get("suggestions", [])
+    if not isinstance(suggestions, list) or not all(isinstance(q, str) for q in suggestions):
+        raise ConfigError("FAQBOT_PROFILE", str(path), "suggestions as a list of strings")
+    bad = [k for k, v in data.items() if k != "suggestions" and not isinstance(v, str)]
+    if bad:
+        raise ConfigError("FAQBOT_PROFILE", str(path), f"text values for {', '.join(bad)}")
+    return dict(data)
+
+
+@dataclass(frozen=True)
 class Settings:
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path(".faqbot/index")
     data_dir: Path = Path(".faqbot/data")
     chroma_url: str = ""  # empty: embedded PersistentClient under index_dir
-    collection: str = "cpt-faq"
+    collection: str = "faqbot"
     chunk_chars: int = 1000
     top_k: int = 5
     # Below this best-sentence score the bot says the guide does not cover the question.
@@ -58,24 +140,34 @@ class Settings:
     max_history_turns: int = 20
     host: str = "127.0.0.1"
     port: int = 7860
-    title: str = "CPT Credential Assistant"
-    greeting: str = (
-        "Hi! Ask me about the MSSC Certified Production Technician (CPT) credential: "
-        "modules, exams, cost, funding, prep time and careers."
-    )
+    profile: Profile = field(default_factory=Profile)
     rate_per_minute: int = 20
     rate_per_day: int = 200
     allowed_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     queue_size: int = 64
     feedback_max_bytes: int = 5_000_000
+    # Per corpus file: 2 MB of text is ~120 times the bundled 16 KB guide (a 300-page
+    # catalogue is ~1 MB) and embeds in minutes; a 20 MB file held the lock for 40 minutes.
+    max_file_bytes: int = 2_000_000
+    # Web pages by address (bot/fetch.py). Pages fetched per ingest run, listed, sitemap
+    # and crawled ones together; later ones are skipped and named.
+    fetch_max_pages: int = 200
+    fetch_max_bytes: int = 20_000_000  # per page; a larger one is skipped, not truncated
+    fetch_timeout: float = 15.0  # seconds per request (connect, each read, the whole body)
+    fetch_budget: float = 600.0  # seconds for the whole fetch; later pages are skipped
+    fetch_crawl_depth: int = 0  # 0: listed and sitemap URLs only; n: same-host links n deep
+    # Private/loopback/link-local addresses are refused unless the listed URL is on one;
+    # true allows them for every host (an intranet whose names resolve to 10.x addresses).
+    fetch_allow_private: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         d = cls()
+        corpus_dir = Path(env.get("FAQBOT_CORPUS_DIR", str(d.corpus_dir)))
         return cls(
-            corpus_dir=Path(env.get("FAQBOT_CORPUS_DIR", str(d.corpus_dir))),
+            corpus_dir=corpus_dir,
             index_dir=Path(env.get("FAQBOT_INDEX_DIR", str(d.index_dir))),
             data_dir=Path(env.get("FAQBOT_DATA_DIR", str(d.data_dir))),
             chroma_url=env.get("FAQBOT_CHROMA_URL", "").strip(),
@@ -88,15 +180,25 @@ class Settings:
             max_history_turns=_int(env, "FAQBOT_MAX_HISTORY_TURNS", d.max_history_turns),
             host=env.get("FAQBOT_HOST", d.host),
             port=_int(env, "FAQBOT_PORT", d.port),
-            title=env.get("FAQBOT_TITLE", d.title),
-            greeting=env.get("FAQBOT_GREETING", d.greeting),
+            profile=Profile.load(env, corpus_dir),
             rate_per_minute=_int(env, "FAQBOT_RATE_PER_MINUTE", d.rate_per_minute),
             rate_per_day=_int(env, "FAQBOT_RATE_PER_DAY", d.rate_per_day),
             allowed_origins=_list(env, "FAQBOT_ALLOWED_ORIGINS"),
             trusted_proxies=_list(env, "FAQBOT_TRUSTED_PROXIES"),
             queue_size=_int(env, "FAQBOT_QUEUE_SIZE", d.queue_size),
             feedback_max_bytes=_int(env, "FAQBOT_FEEDBACK_MAX_BYTES", d.feedback_max_bytes),
+            max_file_bytes=_int(env, "FAQBOT_MAX_FILE_BYTES", d.max_file_bytes),
+            fetch_max_pages=_int(env, "FAQBOT_FETCH_MAX_PAGES", d.fetch_max_pages),
+            fetch_max_bytes=_int(env, "FAQBOT_FETCH_MAX_BYTES", d.fetch_max_bytes),
+            fetch_timeout=_float(env, "FAQBOT_FETCH_TIMEOUT", d.fetch_timeout),
+            fetch_budget=_float(env, "FAQBOT_FETCH_BUDGET", d.fetch_budget),
+            fetch_crawl_depth=_int(env, "FAQBOT_FETCH_CRAWL_DEPTH", d.fetch_crawl_depth, low=0),
+            fetch_allow_private=_bool(env, "FAQBOT_FETCH_ALLOW_PRIVATE", d.fetch_allow_private),
         )
+
+    @property
+    def title(self) -> str:
+        return self.profile.name
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -25,11 +25,25 @@ class CorpusError(FaqBotError):
         )
 
 
+class CorpusFileTooLargeError(CorpusError):
+    """Refused from its size alone, before it is read: embedding it would take too long."""
+
+    def __init__(self, path: Path | str, size: int, limit: int, unit: str = "bytes") -> None:
+        self.path = str(path)
+        FaqBotError.__init__(
+            self,
+            f"Corpus file {self.path} is {size:,} {unit}, over the limit of {limit:,} {unit} "
+            "per file (FAQBOT_MAX_FILE_BYTES). Split it into smaller files or raise "
+            "FAQBOT_MAX_FILE_BYTES, then run ingest again; the current index was left untouched.",
+        )
+
+
 class EmptyCorpusError(FaqBotError):
     def __init__(self, corpus_dir: Path | str) -> None:
         super().__init__(
-            f"No .txt or .md files found in {corpus_dir}. Put the guide (and any FAQ pages) "
-            "there, or point FAQBOT_CORPUS_DIR at the right folder."
+            f"No pages found in {corpus_dir} (.txt, .md, .html, .pdf or .docx files, or web "
+            f"addresses in urls.txt). Put your pages there, or point FAQBOT_CORPUS_DIR at the "
+            "right folder."
         )
 
 

@@ -4,7 +4,8 @@ One JSON object a line: time, session, turn, vote ("up", "down" or "cleared"), q
 answer, abstained and citations. The log lives at ``<data_dir>/feedback.jsonl``; when the
 next line would take it past ``max_bytes`` it is renamed to ``feedback.jsonl.1`` (older
 backups shift up, the oldest is deleted), so the files never hold more than
-``(backups + 1) * max_bytes``.
+``(backups + 1) * max_bytes``. A repeated click (same vote, same answer, same session) is
+not written again.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import logging
 import os
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +29,8 @@ LOG_NAME = "feedback.jsonl"
 MAX_FIELD_CHARS = 4000
 MAX_CITATIONS = 10
 VOTES = ("up", "down", "cleared")
+# Answers whose last vote is remembered, to drop repeats: ~240 bytes each, 2.4 MB in all.
+MAX_REMEMBERED = 10_000
 
 
 def vote_of(liked: object) -> str:
@@ -79,12 +82,26 @@ def make_record(
 
 
 class FeedbackLog:
-    """Thread-safe appender; one instance per process serves every chat session."""
+    """Thread-safe appender; one instance per process serves every chat session.
 
-    def __init__(self, data_dir: Path | str, max_bytes: int, backups: int = 1) -> None:
+    One vote per answer per session: a click that repeats the answer's last vote writes
+    nothing, so one tab clicking "like" 300 times cannot push real feedback out of the
+    rotating log. The last votes are remembered for at most ``max_remembered`` answers
+    (least recently voted on forgotten first); a forgotten one written again is harmless,
+    since the summary counts each answer by its latest line."""
+
+    def __init__(
+        self,
+        data_dir: Path | str,
+        max_bytes: int,
+        backups: int = 1,
+        max_remembered: int = MAX_REMEMBERED,
+    ) -> None:
         self.path = Path(data_dir) / LOG_NAME
         self.max_bytes = max(1, max_bytes)
         self.backups = max(1, backups)
+        self.max_remembered = max(1, max_remembered)
+        self._votes: OrderedDict[tuple[str, int], str] = OrderedDict()
         self._lock = threading.Lock()
 
     def files(self) -> list[Path]:
@@ -93,14 +110,17 @@ class FeedbackLog:
         return [p for p in [*rotated, self.path] if p.exists()]
 
     def append(self, record: Mapping[str, Any]) -> None:
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            size = self.path.stat().st_size if self.path.exists() else 0
-            if size and size + len(line) > self.max_bytes:
-                self._rotate()
-            with self.path.open("ab") as fh:
-                fh.write(line)
+            self._write(record)
+
+    def _write(self, record: Mapping[str, Any]) -> None:
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        size = self.path.stat().st_size if self.path.exists() else 0
+        if size and size + len(line) > self.max_bytes:
+            self._rotate()
+        with self.path.open("ab") as fh:
+            fh.write(line)
 
     def vote(
         self,
@@ -110,11 +130,25 @@ class FeedbackLog:
         liked: object,
         **details: Any,
     ) -> None:
-        """Log one click on an answer's thumbs (``liked`` as Gradio's ``LikeData.liked``)."""
-        try:
-            self.append(make_record(question, answer, citations, vote_of(liked), **details))
-        except OSError as exc:  # a full disk must not break the chat
-            log.warning("could not record feedback in %s: %s", self.path, exc)
+        """Log one click on an answer's thumbs (``liked`` as Gradio's ``LikeData.liked``),
+        unless it repeats this session's last vote on the answer."""
+        record = make_record(question, answer, citations, vote_of(liked), **details)
+        # Without a session, answers cannot be told apart: every click is written.
+        key = (record["session"], record["turn"]) if record["session"] else None
+        with self._lock:
+            if key is not None and self._votes.get(key) == record["vote"]:
+                self._votes.move_to_end(key)
+                return
+            try:
+                self._write(record)
+            except OSError as exc:  # a full disk must not break the chat
+                log.warning("could not record feedback in %s: %s", self.path, exc)
+                return
+            if key is not None:
+                self._votes[key] = record["vote"]
+                self._votes.move_to_end(key)
+                while len(self._votes) > self.max_remembered:
+                    self._votes.popitem(last=False)
 
     def _rotate(self) -> None:
         for i in range(self.backups, 0, -1):

@@ -16,23 +16,26 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
 from bot.chunking import (
     CHUNKER_VERSION,
     Chunk,
-    chunk_document,
+    chunk_loaded,
     sentence_embed_text,
     sentence_pieces,
     split_sentences,
 )
 from bot.config import MODEL_NAME, Settings
-from bot.errors import CorpusError, EmptyCorpusError, FaqBotError, IngestLockedError
+from bot.corpus import listed_urls, load_documents, scan_corpus, web_documents
+from bot.errors import EmptyCorpusError, FaqBotError, IngestLockedError
 from bot.store import GenerationStore, Location, Manifest, StoredSentence, open_location
+from bot.types import Document, FetchedPage, Skipped
 
-CORPUS_SUFFIXES = (".txt", ".md", ".markdown")
 EMBED_BATCH = 64
+WEB_CACHE = "web"  # under the data folder: validators and last good copy of each page
 
 
 @dataclass(frozen=True)
@@ -45,17 +48,25 @@ class IngestResult:
     seconds: float
     generation: str
     texts: int = 0  # distinct texts with vectors: chunks, sentences, clauses, list items
+    # Corpus files and web pages left out, with why: the ingest went on without them.
+    skipped: tuple[Skipped, ...] = ()
 
     def summary(self) -> str:
         if not self.changed:
-            return (
+            head = (
                 f"Index is up to date: {self.files} files, {self.chunks} chunks "
                 f"(checked in {self.seconds:.2f} s); nothing to do."
             )
-        return (
-            f"Ingested {self.files} files into {self.chunks} chunks and {self.sentences} "
-            f"sentences ({self.embedded} embedded, the rest reused) in {self.seconds:.1f} s."
-        )
+        else:
+            head = (
+                f"Ingested {self.files} files into {self.chunks} chunks and {self.sentences} "
+                f"sentences ({self.embedded} embedded, the rest reused) in {self.seconds:.1f} s."
+            )
+        if not self.skipped:
+            return head
+        n = len(self.skipped)
+        listed = "; ".join(f"{s.name} ({s.reason})" for s in self.skipped)
+        return f"{head}\nSkipped {n} file{'s' if n != 1 else ''}: {listed}."
 
 
 def stored_sentences(chunks: list[Chunk]) -> list[StoredSentence]:
@@ -69,45 +80,8 @@ def stored_sentences(chunks: list[Chunk]) -> list[StoredSentence]:
     ]
 
 
-def read_corpus(corpus_dir: Path) -> dict[str, str]:
-    """Every .txt/.md file under corpus_dir, decoded; any unusable file is an error."""
-    corpus_dir = Path(corpus_dir)
-    if not corpus_dir.is_dir():
-        raise EmptyCorpusError(corpus_dir)
-    paths = sorted(
-        p
-        for p in corpus_dir.rglob("*")
-        if p.suffix.lower() in CORPUS_SUFFIXES and not p.name.startswith(".")
-    )
-    texts: dict[str, str] = {}
-    for path in paths:
-        name = path.relative_to(corpus_dir).as_posix()
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise CorpusError(path, "is missing (a broken link?)") from None
-        except OSError as exc:
-            raise CorpusError(path, f"cannot be read ({exc.strerror})") from None
-        if b"\x00" in data:
-            raise CorpusError(path, "looks binary (it contains NUL bytes)")
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise CorpusError(path, f"is not UTF-8 text (bad byte at offset {exc.start})") from None
-        if not text.strip():
-            raise CorpusError(path, "is empty")
-        texts[name] = text
-    if not texts:
-        raise EmptyCorpusError(corpus_dir)
-    return texts
-
-
-def file_hashes(texts: dict[str, str]) -> dict[str, str]:
-    return {name: hashlib.sha256(text.encode()).hexdigest() for name, text in texts.items()}
-
-
-def chunk_corpus(texts: dict[str, str], chunk_chars: int) -> list[Chunk]:
-    return [c for name, text in texts.items() for c in chunk_document(text, name, chunk_chars)]
+def chunk_corpus(documents: Sequence[Document], chunk_chars: int) -> list[Chunk]:
+    return [c for document in documents for c in chunk_loaded(document, chunk_chars)]
 
 
 @contextmanager
@@ -148,28 +122,43 @@ def ingest(
     *,
     force: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    urls: Sequence[str] = (),
+    sitemaps: Sequence[str] = (),
+    web_client: Any = None,
 ) -> IngestResult:
+    """Build a new index generation from the corpus folder, ``corpus/urls.txt`` and the
+    ``urls``/``sitemaps`` given, unless the live one was built from exactly these."""
     started = time.perf_counter()
-    texts = read_corpus(settings.corpus_dir)  # fails before anything is touched
-    hashes = file_hashes(texts)
+    # Fails (a file too big, unreadable...) before the lock, the model or the index is touched.
+    corpus = scan_corpus(settings.corpus_dir, settings.max_file_bytes)
+    listed, listed_maps = listed_urls(settings.corpus_dir)
+    pages, web_skipped = _fetch([*listed, *urls], [*listed_maps, *sitemaps], settings, web_client)
+    skipped = tuple(sorted([*corpus.skipped, *web_skipped], key=lambda s: s.name))
+    hashes = {**corpus.hashes(), **{p.url: hashlib.sha256(p.content).hexdigest() for p in pages}}
+    if not hashes:
+        raise EmptyCorpusError(settings.corpus_dir)
     location = open_location(settings)
     with ingest_lock(settings.index_dir):
         live = location.read_manifest()
         if not force and live is not None and is_current(live, hashes, settings):
             return IngestResult(
                 False,
-                len(texts),
+                len(hashes),
                 live.chunks,
                 live.sentences,
                 0,
                 time.perf_counter() - started,
                 live.generation,
+                skipped=skipped,
             )
         if embeddings is None:
             from bot.embedding import MiniLMEmbeddings
 
             embeddings = MiniLMEmbeddings()
-        chunks = chunk_corpus(texts, settings.chunk_chars)
+        documents = load_documents(corpus, settings.max_file_bytes)
+        web, unreadable = web_documents(pages, settings.max_file_bytes)
+        skipped = tuple(sorted([*skipped, *unreadable], key=lambda s: s.name))
+        chunks = chunk_corpus([*documents, *web], settings.chunk_chars)
         sentences = stored_sentences(chunks)
         reuse_chunks, reuse_sentences = _reusable_vectors(location, live, embeddings)
         generation = f"g{time.time_ns():x}"
@@ -198,14 +187,29 @@ def ingest(
         location.drop_generations({generation, live.generation if live else ""})
         return IngestResult(
             True,
-            len(texts),
+            len(hashes),
             len(chunks),
             whole_sentences,
             len(fresh),
             seconds,
             generation,
             len(set(texts_needed)),
+            skipped,
         )
+
+
+def _fetch(
+    urls: list[str], sitemaps: list[str], settings: Settings, client: Any
+) -> tuple[list[FetchedPage], list[Skipped]]:
+    """The listed web pages (a conditional request each: an unchanged site costs a 304 per
+    page); a page that fails is named and its last good copy, if any, kept."""
+    if not urls and not sitemaps:
+        return [], []
+    from bot.fetch import FetchLimits, fetch_site
+
+    limits = FetchLimits.from_settings(settings)
+    result = fetch_site(urls, sitemaps, settings.data_dir / WEB_CACHE, limits, client)
+    return [p for p in result.pages if p.content], list(result.skipped)
 
 
 def _reusable_vectors(
@@ -239,6 +243,14 @@ def _embed_missing(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Chunk and embed corpus/ into the index.")
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    parser.add_argument(
+        "--url", action="append", default=[], metavar="URL",
+        help="also ingest this web page (repeatable; corpus/urls.txt lists more)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--sitemap", action="append", default=[], metavar="URL",
+        help="also ingest the pages this sitemap.xml lists (repeatable)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     bar = None
@@ -253,7 +265,9 @@ def main(argv: list[str] | None = None) -> int:
         bar.refresh()
 
     try:
-        result = ingest(settings, force=args.force, progress=progress)
+        result = ingest(
+            settings, force=args.force, progress=progress, urls=args.url, sitemaps=args.sitemap
+        )
     except FaqBotError as exc:
         print(f"ingest failed: {exc}", file=sys.stderr)
         return 1

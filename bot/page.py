@@ -59,7 +59,7 @@ JS = """() => {
   relabel();
   // Inside the site widget's iframe, Esc asks the widget (another origin) to close.
   if (window.parent !== window) document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape") window.parent.postMessage({ type: "cpt-faq-close" }, "*");
+    if (e.key === "Escape") window.parent.postMessage({ type: "faq-widget-close" }, "*");
   });
 }"""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from typing import Any
 
 MINUTE, DAY = 60.0, 86_400
@@ -18,32 +18,54 @@ TOO_MANY = "You have asked a lot of questions in a short time. Please wait a min
 
 
 class RateLimiter:
-    """A sliding one-minute window plus a count per UTC day, per client key."""
+    """A sliding one-minute window plus a count per UTC day, per client key, for at most
+    ``max_keys`` clients at a time (a flood of addresses cannot grow it without bound)."""
 
     def __init__(self, per_minute: int, per_day: int, max_keys: int = 100_000) -> None:
         self.per_minute, self.per_day, self.max_keys = per_minute, per_day, max_keys
-        self._minute: dict[str, deque[float]] = {}
-        self._day: dict[str, tuple[int, int]] = {}
+        # Least recently seen first, so the clients forgotten under pressure are the idlest.
+        self._minute: OrderedDict[str, deque[float]] = OrderedDict()
+        self._day: OrderedDict[str, tuple[int, int]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """How many clients are tracked now."""
+        with self._lock:
+            return max(len(self._minute), len(self._day))
 
     def allow(self, key: str, now: float | None = None) -> bool:
         """Count one request for ``key``; False (and nothing counted) when over a limit."""
         now = time.time() if now is None else now
         today = int(now // DAY)
         with self._lock:
-            if len(self._minute) > self.max_keys:  # many clients: forget the idle ones
-                self._minute = {k: v for k, v in self._minute.items() if v and v[-1] > now - MINUTE}
-                self._day = {k: v for k, v in self._day.items() if v[0] == today}
+            if key not in self._minute and len(self._minute) >= self.max_keys:
+                self._make_room(now, today)
             window = self._minute.setdefault(key, deque())
+            self._minute.move_to_end(key)
             while window and window[0] <= now - MINUTE:
                 window.popleft()
             day, used = self._day.get(key, (today, 0))
             used = used if day == today else 0
+            if key in self._day:
+                self._day.move_to_end(key)
             if len(window) >= self.per_minute or used >= self.per_day:
                 return False
             window.append(now)
             self._day[key] = (today, used + 1)
+            self._day.move_to_end(key)
             return True
+
+    def _make_room(self, now: float, today: int) -> None:
+        """Forget idle clients; if they are all active, the least recently seen ones. Down
+        to 90% of the bound, so this O(n) pass runs once per tenth of it, not per request."""
+        self._minute = OrderedDict(
+            (k, v) for k, v in self._minute.items() if v and v[-1] > now - MINUTE
+        )
+        self._day = OrderedDict((k, v) for k, v in self._day.items() if v[0] == today)
+        keep = self.max_keys * 9 // 10
+        for table in (self._minute, self._day):
+            while len(table) > keep:
+                table.popitem(last=False)
 
 
 def client_key(request: Any, trusted_proxies: tuple[str, ...]) -> str:
@@ -51,16 +73,17 @@ def client_key(request: Any, trusted_proxies: tuple[str, ...]) -> str:
     X-Forwarded-For. A client can put anything in that header, so it is never taken from
     an untrusted peer."""
     peer = request.client.host if request.client else "unknown"
-    if not _trusted(peer, trusted_proxies):
+    if not is_trusted(peer, trusted_proxies):
         return peer
     hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
     for hop in reversed(hops):
-        if not _trusted(hop, trusted_proxies):
+        if not is_trusted(hop, trusted_proxies):
             return hop
     return peer
 
 
-def _trusted(address: str, trusted: tuple[str, ...]) -> bool:
+def is_trusted(address: str, trusted: tuple[str, ...]) -> bool:
+    """Whether ``address`` is one of the proxies in ``trusted`` (CIDR networks)."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

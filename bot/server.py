@@ -4,37 +4,51 @@ that make it safe to expose.
     /            the chat (Gradio)            /embed/     the compact chat for the widget iframe
     /widget.js   the one-tag launcher         /api/ask    JSON for sites with their own front end
     /healthz     for load balancers           /docs       OpenAPI page of the JSON API
+
+Serve it with :func:`uvicorn_server`, which every caller (app.py, benchmarks, tests) uses.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from starlette.datastructures import MutableHeaders
-from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from bot.answer import Answer
 from bot.config import MODEL_NAME, Settings
 from bot.errors import FaqBotError
+from bot.guard import Guard, error_response, gradio_event_checker
 from bot.ratelimit import RETRY_AFTER_SECONDS, TOO_MANY, RateLimiter, client_key
 
+log = logging.getLogger(__name__)
 WIDGET_JS = Path(__file__).with_name("widget.js")
-MAX_BODY_BYTES = 64 * 1024  # a 2,000-char question and 20 turns fit many times over
-TOO_LARGE = f"Request too large: the limit is {MAX_BODY_BYTES:,} bytes."
-LOCAL_ORIGINS = ("http://localhost", "http://127.0.0.1")
+BUSY = "The assistant is busy answering other questions. Please try again in a few seconds."
+BUSY_RETRY_SECONDS = 5
 # Chat questions count against the per-client ask budget in the chat handler, which says so
-# politely in the chat. Each question is a few raw Gradio events (ask, sources, votes), so
-# the events themselves get a backstop budget this many times larger (HTTP 429).
-GRADIO_EVENT_PATHS = ("/gradio_api/queue/join", "/gradio_api/call/", "/gradio_api/run/")
-GRADIO_EVENTS_PER_ASK = 3
+# politely in the chat. Each question is a few raw Gradio requests (join and stream, for the
+# answer, its sources, a vote; a page load adds a few), so every Gradio route shares a
+# backstop budget this many times larger (HTTP 429).
+GRADIO_EVENTS_PER_ASK = 8
 ANSWER_CONCURRENCY = 2
+
+
+def uvicorn_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
+    """The one way this app is served. uvicorn's proxy headers are off: by default it takes
+    X-Forwarded-For from 127.0.0.1 as the client address before any limit runs, so anything
+    on this machine could rotate it. ``client_key`` reads it, from trusted proxies only."""
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning",
+        proxy_headers=False, forwarded_allow_ips="", server_header=False,
+    )  # fmt: skip
+    return uvicorn.Server(config)
 
 
 class Turn(BaseModel):
@@ -62,23 +76,6 @@ class AskResponse(BaseModel):
     abstained: bool
 
 
-def allowed_origins(settings: Settings) -> tuple[str, ...]:
-    return tuple(o.rstrip("/") for o in settings.allowed_origins)
-
-
-def origin_allowed(origin: str, settings: Settings) -> bool:
-    origin = origin.rstrip("/")
-    if allowed_origins(settings):
-        return origin in allowed_origins(settings)
-    # Nothing configured: localhost on any port, for development. A public site is listed.
-    return any(origin == o or origin.startswith(o + ":") for o in LOCAL_ORIGINS)
-
-
-def frame_ancestors(settings: Settings) -> str:
-    listed = allowed_origins(settings) or tuple(f"{o}:*" for o in LOCAL_ORIGINS)
-    return "frame-ancestors " + " ".join(["'self'", *listed])
-
-
 def to_response(answer: Answer) -> AskResponse:
     return AskResponse(
         answer=answer.text,
@@ -95,18 +92,33 @@ def to_response(answer: Answer) -> AskResponse:
 def create_server(chain: Any, settings: Settings, mount_ui: bool = True) -> FastAPI:
     app = FastAPI(title=settings.title, version="1", docs_url="/docs", redoc_url=None)
     asks = RateLimiter(settings.rate_per_minute, settings.rate_per_day)
-    # Answering is CPU-bound: a few at a time, first come first served, keeps the tail short
-    # (dozens of threads fighting over 2 cores made p95 three times the median).
-    answering = asyncio.Semaphore(ANSWER_CONCURRENCY)
     events = RateLimiter(
         settings.rate_per_minute * GRADIO_EVENTS_PER_ASK,
         settings.rate_per_day * GRADIO_EVENTS_PER_ASK,
     )
+    # Answering is CPU-bound: a few at a time, first come first served, keeps the tail short
+    # (dozens of threads fighting over 2 cores made p95 three times the median). The line
+    # waiting for a turn is bounded like the chat's (FAQBOT_QUEUE_SIZE).
+    answering = asyncio.Semaphore(ANSWER_CONCURRENCY)
+    waiting = [0]
+    mounts: dict[str, Any] = {}
+    if mount_ui:
+        from bot.ui import build_app
 
-    app.add_middleware(Guard, settings=settings, asks=asks, events=events)
+        mounts["/embed"] = build_app(chain, settings, compact=True, limiter=asks)
+        mounts[""] = build_app(chain, settings, limiter=asks)
+    app.add_middleware(
+        Guard, settings=settings, events=events, check_event=gradio_event_checker(mounts)
+    )
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
+        # Report the index a question would be answered from now, not the one the last
+        # question loaded (the check is throttled, so polling stays cheap).
+        try:
+            getattr(chain, "reload", lambda: False)()
+        except Exception as exc:  # a broken new index: still serving the loaded one
+            log.warning("index reload failed, still serving the loaded one: %s", exc)
         manifest = getattr(chain, "manifest", None)
         return {
             "status": "ok" if manifest else "no index",
@@ -114,30 +126,51 @@ def create_server(chain: Any, settings: Settings, mount_ui: bool = True) -> Fast
             "generation": getattr(manifest, "generation", None),
             "chunks": getattr(chain, "chunk_count", 0),
             "model": getattr(manifest, "model", MODEL_NAME),
+            "api_waiting": waiting[0],
         }
 
     @app.post(
         "/api/ask",
         response_model=AskResponse,
         responses={
-            400: {"description": "empty or too long question"},
+            400: {"description": "empty, too long or not valid text"},
             413: {"description": "body over 64 KB"},
             429: {"description": "rate limit"},
+            503: {"description": "too many questions waiting"},
         },
     )
-    async def ask(body: AskRequest) -> AskResponse | JSONResponse:
+    async def ask(body: AskRequest, request: Request) -> AskResponse | Response:
+        if waiting[0] >= settings.queue_size:
+            return error_response(503, BUSY, retry_after=BUSY_RETRY_SECONDS)
+        # Counted here, once the body is valid: a malformed request (422) costs nothing.
+        if not asks.allow(client_key(request, settings.trusted_proxies)):
+            return error_response(429, TOO_MANY, retry_after=RETRY_AFTER_SECONDS)
         history = [t.model_dump() for t in body.history]
+        waiting[0] += 1
         try:
-            async with answering:
-                answer = await run_in_threadpool(chain.ask, body.question, history)
+            await answering.acquire()
+        finally:
+            waiting[0] -= 1
+        try:
+            if await request.is_disconnected():  # nobody left to answer: the turn passes on
+                return Response(status_code=499)
+            answer = await run_in_threadpool(chain.ask, body.question, history)
         except FaqBotError as exc:
-            return _error(400, str(exc))
+            return error_response(400, str(exc))
+        finally:
+            answering.release()
         return to_response(answer)
+
+    # The launcher's default title is the site profile's, as a JSON string literal (so no
+    # profile text can break out of it); a page's data-title still wins.
+    widget_js = WIDGET_JS.read_text(encoding="utf-8").replace(
+        "__DEFAULT_TITLE__", json.dumps(settings.profile.widget_title).replace("<", "\\u003c")
+    )
 
     @app.get("/widget.js")
     def widget() -> Response:
         return Response(
-            WIDGET_JS.read_text(encoding="utf-8"),
+            widget_js,
             media_type="application/javascript",
             headers={"Cache-Control": "public, max-age=300"},
         )
@@ -146,119 +179,8 @@ def create_server(chain: Any, settings: Settings, mount_ui: bool = True) -> Fast
         import gradio as gr
 
         from bot.page import page_options
-        from bot.ui import build_app
 
         options = page_options()
-        embed = build_app(chain, settings, compact=True, limiter=asks)
-        gr.mount_gradio_app(app, embed, "/embed", **options)
-        gr.mount_gradio_app(app, build_app(chain, settings, limiter=asks), "/", **options)
+        for path, blocks in mounts.items():
+            gr.mount_gradio_app(app, blocks, path or "/", **options)
     return app
-
-
-class BodyTooLargeError(HTTPException):
-    """The request body streamed past MAX_BODY_BYTES (an HTTPException, so that routes
-    which wrap body errors still answer 413)."""
-
-    def __init__(self) -> None:
-        super().__init__(413, TOO_LARGE)
-
-
-class Guard:
-    """Limits and headers for every route, as plain ASGI (Starlette's ``BaseHTTPMiddleware``
-    cost a fifth of the throughput under load). It also counts streamed bodies, so a
-    chunked upload without Content-Length cannot get past the size cap."""
-
-    def __init__(
-        self, app: ASGIApp, settings: Settings, asks: RateLimiter, events: RateLimiter
-    ) -> None:
-        self.app, self.settings, self.asks, self.events = app, settings, asks, events
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope)
-        path, origin = request.url.path, request.headers.get("origin", "")
-        api = path.startswith("/api/")
-        refused = self.refusal(request, path, origin, api)
-        if refused is not None:
-            await refused(scope, receive, send)
-            return
-        started = False
-
-        async def send_with_headers(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                headers = MutableHeaders(scope=message)
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "same-origin"
-                if path.startswith("/embed"):
-                    headers["Content-Security-Policy"] = frame_ancestors(self.settings)
-                elif not api and path != "/widget.js":
-                    headers["Content-Security-Policy"] = "frame-ancestors 'self'"
-                if api and origin and origin_allowed(origin, self.settings):
-                    _cors_headers(headers, origin)
-            await send(message)
-
-        received = 0
-
-        async def capped_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > MAX_BODY_BYTES:
-                    raise BodyTooLargeError
-            return message
-
-        try:
-            await self.app(scope, capped_receive, send_with_headers)
-        except BodyTooLargeError:
-            if not started:
-                await _too_large()(scope, receive, send)
-
-    def refusal(self, request: Request, path: str, origin: str, api: bool) -> Response | None:
-        """The response that refuses this request before any route sees it, if any."""
-        size = request.headers.get("content-length", "")
-        if size.isdigit() and int(size) > MAX_BODY_BYTES:
-            return _too_large()
-        if api and request.method == "OPTIONS":
-            if not origin_allowed(origin, self.settings):
-                return _error(403, "This origin may not use the API.")
-            return _cors(Response(status_code=204), origin, preflight=True)
-        if request.method != "POST":
-            return None
-        limiter = None
-        if path == "/api/ask":
-            limiter = self.asks
-        elif any(p in path for p in GRADIO_EVENT_PATHS):
-            limiter = self.events
-        if limiter is None or limiter.allow(client_key(request, self.settings.trusted_proxies)):
-            return None
-        refused = _error(429, TOO_MANY)
-        refused.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return _cors(refused, origin) if api and origin_allowed(origin, self.settings) else refused
-
-
-def _too_large() -> JSONResponse:
-    return _error(413, TOO_LARGE)
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
-def _cors(response: Response, origin: str, preflight: bool = False) -> Response:
-    _cors_headers(response.headers, origin)
-    if preflight:
-        response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-        response.headers["Access-Control-Max-Age"] = "600"
-    return response
-
-
-def _cors_headers(headers: MutableHeaders, origin: str) -> None:
-    # Echo only an origin that was checked against the allow-list, never "*".
-    headers["Access-Control-Allow-Origin"] = origin
-    headers["Vary"] = "Origin"

@@ -312,6 +312,9 @@ def _chunk_meta(chunk: Chunk) -> dict[str, Any]:
         "text": chunk.text,
         "context": chunk.context,
         "kind": chunk.kind,
+        "question": chunk.question,
+        "url": chunk.url,
+        "pages": chunk.pages,
     }
 
 
@@ -325,4 +328,7 @@ def _chunk_from_meta(chunk_id: str, meta: Any) -> Chunk:
         str(meta["text"]),
         str(meta.get("context") or ""),
         str(meta.get("kind") or "text"),
+        str(meta.get("question") or ""),
+        str(meta.get("url") or ""),
+        str(meta.get("pages") or ""),
     )

@@ -29,19 +29,6 @@ from bot.ratelimit import TOO_MANY, RateLimiter, client_key
 
 log = logging.getLogger(__name__)
 
-DESCRIPTION = (
-    "Answers about the MSSC CPT credential (modules, exams, cost, funding, prep, careers), "
-    "quoted from the CPT credential guide with the source of every answer."
-)
-# One question from each of six sections of the guide, so a first click shows its range.
-SUGGESTIONS: tuple[tuple[str, str], ...] = (
-    ("How much does the full CPT cost?", "Cost and funding"),
-    ("How long is each module exam?", "Exam format"),
-    ("Where can I take the CPT exam?", "Where to take the exam"),
-    ("How long should I study for one module?", "Prep timeline and study resources"),
-    ("What does the Safety module cover?", "The four required modules"),
-    ("What pay can I expect with CPT alone?", "Career impact and pay anchors"),
-)
 STREAM_WORD_SECONDS = 0.02  # pace of the word-by-word reveal...
 STREAM_MAX_SECONDS = 0.6  # ...but never longer than this for a whole answer
 MAX_SHOWN_TURNS = 50  # older exchanges leave the page so one tab cannot grow forever
@@ -49,17 +36,16 @@ NO_SOURCE_HTML = (
     '<p class="faq-muted">Ask a question, then pick one of its sources here to read the '
     "full passage, with the quoted sentence highlighted.</p>"
 )
-ABSTAIN_TIP = (
-    "Try asking in other words, or pick a topic the guide covers: the four modules, "
-    "exams, cost and funding, where to test, prep time, employers and pay."
-)
+ABSTAIN_TIP = "Try asking in other words, or pick one of the suggested questions."
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 HISTORY_CAP = (
     "For follow-up questions I use only the last {cap} messages of this chat. "
     "Use “Clear chat” to start a new topic."
 )
 GREETING_CHARS = 200
-MARKDOWN_CHARS = re.compile(r"[\\`*_{}\[\]()#+\-.!|>~$]")
+# Markdown, HTML and autolinks are made of these ("www.x.com", "a@b.c", "&lt;"); letters,
+# digits and spaces carry no markup.
+PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 CITE_MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
@@ -78,10 +64,14 @@ def _with_markers(escaped: str, numbers: set[int]) -> str:
 
 
 def _source_label(c: Citation) -> str:
+    where = escape(c.source) + (f", p. {escape(c.pages)}" if c.pages else "")
+    if c.url.startswith(("https://", "http://")):  # never a javascript: or data: address
+        href = escape(c.url)
+        where = f'<a href="{href}" target="_blank" rel="noopener noreferrer">{where}</a>'
     return (
         f'<span class="faq-src-n">[{c.n}]</span> '
         f'<span class="faq-src-section">{escape(c.section or "(no section)")}</span> '
-        f'<span class="faq-src-file">· {escape(c.source)}</span>'
+        f'<span class="faq-src-file">· {where}</span>'
     )
 
 
@@ -150,10 +140,14 @@ def format_passage(citation: Citation | None) -> str:
 
 
 def greeting_from(text: str, limit: int = GREETING_CHARS) -> str:
-    """A greeting from a URL, made safe to show as the chat's placeholder (which Gradio
-    renders as markdown): one line, short, HTML-escaped, markdown characters escaped."""
-    line = " ".join(text.split())[:limit]
-    return escape(MARKDOWN_CHARS.sub(r"\\\g<0>", line))
+    """A greeting from a URL, shown exactly as typed in the chat's placeholder: one short
+    line, every ASCII punctuation mark as a numeric character reference ("!" -> "&#33;").
+    Gradio renders the placeholder as markdown with HTML allowed; a reference is shown as
+    its character but is never markup, in HTML or markdown (a backslash escape would be
+    shown inside our ``<p>``, an HTML block where markdown is not read)."""
+    printable = "".join(ch for ch in text if ch.isprintable() or ch.isspace())
+    line = " ".join(printable.split())[:limit]
+    return PUNCTUATION.sub(lambda m: f"&#{ord(m[0])};", line)
 
 
 def source_choices(citations: Sequence[Citation]) -> list[tuple[str, str]]:
@@ -321,10 +315,13 @@ def build_app(
     ``compact`` (for an iframe widget) drops the title, description and side panel and
     greets with the widget's ``?greeting=``. ``limiter`` counts each client's questions."""
     h = ChatHandlers(chain, settings, limiter)
+    profile = settings.profile
+    suggest = getattr(chain, "suggestions", None)
+    suggestions = suggest() if callable(suggest) else list(profile.suggestions)
     with gr.Blocks(title=settings.title, analytics_enabled=False, fill_height=compact) as app:
         state = gr.State(ChatState())
         if not compact:
-            title, about = escape(settings.title), escape(DESCRIPTION)
+            title, about = escape(profile.name), escape(profile.about)
             header = f'<header class="faq-header"><h1>{title}</h1><p>{about}</p></header>'
             gr.HTML(header, js_on_load=None)
         with gr.Row(equal_height=False):
@@ -332,8 +329,8 @@ def build_app(
                 chatbot = gr.Chatbot(
                     label="Conversation", show_label=False, elem_id="faq-chat", layout="bubble",
                     height="calc(100vh - 130px)" if compact else "60vh", min_height=200,
-                    placeholder=f"<p>{escape(settings.greeting)}</p>",
-                    examples=[{"text": q} for q, _ in SUGGESTIONS],
+                    placeholder=f"<p>{greeting_from(profile.greeting, 400)}</p>",
+                    examples=[{"text": q} for q in suggestions] or None,
                     feedback_options=("Like", "Dislike"), group_consecutive_messages=False,
                     # Our escaped HTML as is: no markdown, no LaTeX, no tags kept.
                     render_markdown=False, sanitize_html=True, allow_tags=False,
@@ -341,7 +338,7 @@ def build_app(
                 )  # fmt: skip
                 textbox = gr.Textbox(
                     label="Your question", show_label=False, elem_id="faq-input",
-                    placeholder="Ask about CPT modules, exams, cost, funding…", lines=1,
+                    placeholder=profile.placeholder, lines=1,
                     max_lines=6, max_length=settings.max_question_chars, submit_btn="Send",
                     container=False,
                 )  # fmt: skip

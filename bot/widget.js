@@ -1,22 +1,22 @@
-/* CPT FAQ assistant launcher. One tag on any page:
- *   <script src="https://HOST/widget.js" data-title="Ask about CPT" data-color="#003366"
- *           data-position="right" data-greeting="Hi! Ask me about the CPT credential." defer></script>
+/* FAQ assistant launcher. One tag on any page:
+ *   <script src="https://HOST/widget.js" data-title="Ask a question" data-color="#003366"
+ *           data-position="right" data-greeting="Hi! Ask me about admissions." defer></script>
  * Everything lives in a shadow root, so the host page's styles and globals are never
- * touched; the only global is window.CPTFaqWidget (open/close/toggle). */
+ * touched; the only global is window.FaqWidget (open/close/toggle). */
 (function () {
   "use strict";
-  if (window.CPTFaqWidget) return;
+  if (window.FaqWidget) return;
   var script = document.currentScript;
   if (!script) return;
   var base = new URL(script.src, location.href);
   var data = script.dataset || {};
-  var title = data.title || "Ask about CPT";
+  var title = data.title || __DEFAULT_TITLE__;
   var color = /^#[0-9a-fA-F]{3,8}$/.test(data.color || "") ? data.color : "#003366";
   var side = data.position === "left" ? "left" : "right";
-  var key = "cpt-faq-widget-open:" + base.origin;
+  var key = "faq-widget-open:" + base.origin;
 
   var host = document.createElement("div");
-  host.setAttribute("data-cpt-faq-widget", "");
+  host.setAttribute("data-faq-widget", "");
   var root = host.attachShadow({ mode: "open" });
   var css = document.createElement("style");
   css.textContent =
@@ -38,10 +38,10 @@
   button.type = "button";
   button.textContent = title;
   button.setAttribute("aria-expanded", "false");
-  button.setAttribute("aria-controls", "cpt-faq-panel");
+  button.setAttribute("aria-controls", "faq-widget-panel");
   var panel = document.createElement("div");
   panel.className = "panel";
-  panel.id = "cpt-faq-panel";
+  panel.id = "faq-widget-panel";
   panel.setAttribute("role", "dialog");
   panel.setAttribute("aria-label", title);
   var bar = document.createElement("div");
@@ -89,7 +89,7 @@
   });
   // Esc pressed inside the chat iframe arrives as a message from the assistant's origin.
   window.addEventListener("message", function (event) {
-    if (event.origin === base.origin && event.data && event.data.type === "cpt-faq-close" &&
+    if (event.origin === base.origin && event.data && event.data.type === "faq-widget-close" &&
         panel.classList.contains("open")) hide();
   });
   root.appendChild(css);
@@ -99,5 +99,5 @@
   var wasOpen = false;
   try { wasOpen = sessionStorage.getItem(key) === "1"; } catch (e) { /* storage may be off */ }
   if (wasOpen) open();
-  window.CPTFaqWidget = { open: open, close: hide, toggle: toggle };
+  window.FaqWidget = { open: open, close: hide, toggle: toggle };
 })();

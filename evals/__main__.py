@@ -1,4 +1,7 @@
-"""``python -m evals --dataset FILE [--report FILE] [--k 5] [--mode extractive|llm]``.
+"""``python -m evals --dataset FILE [--corpus DIR] [--report FILE] [--k 5] [--mode ...]``.
+
+``--corpus DIR`` answers from the pages in DIR instead of the configured corpus: they are
+ingested into an index of their own under ``.faqbot/evals/`` (reused while unchanged).
 
 Exit 0 when every threshold holds, 1 when one fails, 2 when the dataset is unusable.
 """
@@ -10,7 +13,7 @@ import sys
 from pathlib import Path
 
 from bot.answer import Answer
-from bot.config import Settings
+from bot.config import Profile, Settings
 from bot.errors import FaqBotError
 from evals.dataset import DatasetError, load_dataset
 from evals.runner import (
@@ -22,11 +25,14 @@ from evals.runner import (
     write_report,
 )
 
+EVAL_INDEXES = Path(".faqbot/evals")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
     parser.add_argument("--dataset", required=True, type=Path)
     parser.add_argument("--report", type=Path)
+    parser.add_argument("--corpus", type=Path, help="answer from this folder's pages")
     parser.add_argument("--k", type=int, default=5, help="passages retrieved per question")
     parser.add_argument("--mode", choices=("extractive", "llm"), default="extractive")
     parser.add_argument("--thresholds", type=Path, default=None)
@@ -43,6 +49,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bad dataset: {exc}", file=sys.stderr)
         return 2
     settings = Settings.from_env().with_(top_k=max(args.k, 1))
+    if args.corpus:
+        if not args.corpus.is_dir():
+            print(f"--corpus {args.corpus}: no such folder", file=sys.stderr)
+            return 2
+        name = args.corpus.resolve().name
+        settings = settings.with_(
+            corpus_dir=args.corpus,
+            index_dir=EVAL_INDEXES / name / "index",
+            chroma_url="",
+            profile=Profile.load({}, args.corpus),
+        )
     if args.mode == "extractive":
         settings = settings.with_(llm="")
     elif not settings.llm:
@@ -51,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     thresholds = load_thresholds(args.thresholds) if args.thresholds else load_thresholds()
     try:
         from bot.chain import FaqChain
+
+        if args.corpus:
+            from bot.ingest import ingest
+
+            print(ingest(settings).summary(), file=sys.stderr)
 
         bot = FaqChain.from_settings(settings)
         answers: list[Answer] = []

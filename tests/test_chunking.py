@@ -8,11 +8,13 @@ from hypothesis import strategies as st
 from bot.chunking import (
     Chunk,
     chunk_document,
+    chunk_loaded,
     readable,
     sentence_pieces,
     split_sentences,
     subject_of,
 )
+from bot.types import Document, Section
 
 
 def assert_partition(text: str, chunks: list[Chunk]) -> None:
@@ -164,3 +166,74 @@ def test_any_document_is_partitioned_exactly(
         for span in split_sentences(chunk):
             assert text[span.start : span.end] == span.text
     assert [c.id for c in chunks] == [c.id for c in chunk_document(text, name, size)]
+
+
+PLAIN_FAQ = """Harbor Valley Admissions FAQ
+
+Where is the admissions office?
+Building 4, second floor
+
+How do I apply?
+Apply online through the student portal. It takes about 20 minutes.
+You will need your high school transcript.
+
+When is the deadline?
+March 1 for fall entry.
+
+Contact us
+Call the front desk for help.
+"""
+
+
+def test_plain_text_question_lines_become_one_chunk_per_question_and_answer() -> None:
+    chunks = chunk_document(PLAIN_FAQ, "faq.txt", 1000)
+    by_question = {c.question: c for c in chunks if c.question}
+    assert set(by_question) == {
+        "Where is the admissions office?",
+        "How do I apply?",
+        "When is the deadline?",
+    }
+    # a short answer without a full stop stays the answer, not a heading
+    office = by_question["Where is the admissions office?"]
+    assert office.section.endswith("Where is the admissions office?")
+    assert "Building 4, second floor" in office.text
+    assert any(s.text == "Building 4, second floor" for s in split_sentences(office))
+    # the question's siblings keep the page title as their parent; a plain heading ends them
+    assert by_question["When is the deadline?"].section.startswith("Harbor Valley Admissions FAQ")
+    contact = next(c for c in chunks if "front desk" in c.text)
+    assert contact.section == "Contact us" and not contact.question
+    assert_partition(PLAIN_FAQ, chunks)
+
+
+def test_a_question_and_its_answer_are_never_split_however_small_the_budget() -> None:
+    chunks = chunk_document(PLAIN_FAQ, "faq.txt", 100)
+    apply = [c for c in chunks if "student portal" in c.text or "transcript" in c.text]
+    assert len(apply) == 1 and apply[0].question == "How do I apply?"
+
+
+def test_a_list_of_bare_questions_is_no_faq(guide_text: str) -> None:
+    index = [c for c in chunk_document(guide_text, "guide.txt") if c.kind == "questions"]
+    assert index and all(not c.question for c in index)
+
+
+def test_loaded_documents_carry_their_page_address_anchor_and_pdf_pages() -> None:
+    text = "# Aid\n\nIntro to aid.\n\n## How do I apply for aid?\n\nFile the FAFSA by March 1.\n"
+    body = text.index("File")
+    doc = Document(
+        source="https://hv.example/aid",
+        text=text,
+        url="https://hv.example/aid",
+        kind="html",
+        sections=(
+            Section(("Aid",), text.index("Intro"), text.index("## How")),
+            Section(("Aid", "How do I apply for aid?"), body, len(text), True, "apply"),
+        ),
+        page_starts=(0, body),
+    )
+    chunks = chunk_loaded(doc, 1000)
+    faq = next(c for c in chunks if c.question)
+    assert faq.question == "How do I apply for aid?" and "FAFSA" in faq.text
+    assert faq.url == "https://hv.example/aid#apply"
+    assert faq.pages == "1-2"
+    intro = next(c for c in chunks if "Intro" in c.text)
+    assert intro.url == "https://hv.example/aid" and intro.pages == "1"

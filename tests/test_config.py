@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.config import Profile, Settings
 from bot.errors import ConfigError
 
 
@@ -39,3 +39,51 @@ def test_environment_overrides() -> None:
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
+
+
+def test_the_site_profile_comes_from_the_toml_beside_the_corpus(tmp_path: Path) -> None:
+    (tmp_path / "faqbot.toml").write_text(
+        'name = "Harbor Valley Help"\ncontact = "admissions@hv.example"\n'
+        'suggestions = ["How do I apply?", "When is the deadline?"]\n',
+        encoding="utf-8",
+    )
+    profile = Settings.from_env({"FAQBOT_CORPUS_DIR": str(tmp_path)}).profile
+    assert profile.name == "Harbor Valley Help"
+    assert profile.suggestions == ("How do I apply?", "When is the deadline?")
+    assert profile.not_covered.endswith("please ask admissions@hv.example.")
+    assert profile.placeholder == Profile().placeholder  # unset keys keep the generic default
+
+
+def test_profile_variables_win_over_the_file(tmp_path: Path) -> None:
+    (tmp_path / "faqbot.toml").write_text('name = "From the file"\n', encoding="utf-8")
+    env = {"FAQBOT_CORPUS_DIR": str(tmp_path), "FAQBOT_NAME": "From the env",
+           "FAQBOT_SUGGESTIONS": "One?|Two?"}  # fmt: skip
+    profile = Settings.from_env(env).profile
+    assert profile.name == "From the env" and profile.suggestions == ("One?", "Two?")
+
+
+def test_the_generic_profile_names_no_corpus(tmp_path: Path) -> None:
+    profile = Settings.from_env({"FAQBOT_CORPUS_DIR": str(tmp_path)}).profile
+    said = " ".join(str(getattr(profile, k)) for k in Profile.KEYS)
+    assert "CPT" not in said and "MSSC" not in said
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ('name = "x"\ncolour = "red"\n', "not colour"),
+        ("name = [1]\n", "text values for name"),
+        ('suggestions = "one"\n', "suggestions as a list"),
+        ("name = \n", "readable TOML"),
+    ],
+)
+def test_a_bad_profile_file_says_what_is_wrong(tmp_path: Path, content: str, problem: str) -> None:
+    path = tmp_path / "site.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=problem):
+        Settings.from_env({"FAQBOT_PROFILE": str(path)})
+
+
+def test_a_missing_profile_file_named_explicitly_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="FAQBOT_PROFILE"):
+        Settings.from_env({"FAQBOT_PROFILE": str(tmp_path / "nope.toml")})

@@ -166,3 +166,26 @@ def test_vote_swallows_disk_errors(tmp_path: Path) -> None:
     log = FeedbackLog(blocker / "data", max_bytes=1000)
     log.vote("Q", "A", [CITE], True, session="s", turn=0)  # must not raise
     assert not (blocker / "data").exists()
+
+
+def test_one_vote_per_answer_per_session_latest_wins(tmp_path: Path) -> None:
+    log = FeedbackLog(tmp_path, max_bytes=1_000_000)
+    for _ in range(300):  # one session clicking like on one answer, over and over
+        log.vote("How much?", "It costs $40. [1]", [CITE], True, session="s1", turn=0)
+    assert len(log.path.read_text().splitlines()) == 1
+    log.vote("How much?", "It costs $40. [1]", [CITE], False, session="s1", turn=0)
+    log.vote("How much?", "It costs $40. [1]", [CITE], False, session="s1", turn=0)
+    log.vote("Where?", "Lot C. [1]", [CITE], True, session="s2", turn=0)  # someone else
+    assert [r["vote"] for r in log.records()] == ["up", "down", "up"]
+    s = summarize(log.records())
+    assert (s.up, s.down, s.votes) == (1, 1, 3)  # s1's like then dislike: one dislike
+
+
+def test_remembered_votes_are_bounded(tmp_path: Path) -> None:
+    log = FeedbackLog(tmp_path, max_bytes=1_000_000, max_remembered=3)
+    for turn in range(10):
+        log.vote("Q", "A", [CITE], True, session="s", turn=turn)
+    log.vote("Q", "A", [CITE], True, session="s", turn=0)  # forgotten: written again...
+    log.vote("Q", "A", [CITE], True, session="s", turn=9)  # ...remembered: not
+    assert len(list(log.records())) == 11
+    assert summarize(log.records()).up == 10  # the repeat still counts once

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.errors import CorpusError, EmptyCorpusError, IngestLockedError
 from bot.ingest import ingest, ingest_lock
 from bot.store import GenerationStore, open_location
+from bot.types import Skipped
 from tests.conftest import GUIDE, ROOT, HashingEmbeddings
 
 
@@ -115,7 +116,7 @@ def test_a_broken_link_and_an_empty_folder_are_clear_errors(
         ingest(settings, fake_embeddings)
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(EmptyCorpusError, match=r"No \.txt or \.md files"):
+    with pytest.raises(EmptyCorpusError, match=r"No pages found"):
         ingest(settings.with_(corpus_dir=empty), fake_embeddings)
     with pytest.raises(EmptyCorpusError):
         ingest(settings.with_(corpus_dir=tmp_path / "missing"), fake_embeddings)
@@ -168,3 +169,63 @@ def test_kill_9_mid_ingest_leaves_the_old_index_serving(tmp_path: Path) -> None:
     done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "index" / "manifest.json").read_text())["files"]["campus-39.txt"]
+
+
+def test_links_out_of_the_corpus_are_skipped_and_named(
+    settings: Settings, fake_embeddings: HashingEmbeddings, corpus_dir: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "passwd").write_text("root:x:0:0:SECRET-ROOT:/root:/bin/bash\n")
+    (outside / "notes.md").write_text("# Notes\nSECRET-NOTES live here.\n")
+    (corpus_dir / "passwd.txt").symlink_to(outside / "passwd")
+    (corpus_dir / "linked").symlink_to(outside, target_is_directory=True)  # a folder link
+    # Links that stay inside the corpus folder are fine (the same file is read once).
+    (corpus_dir / "sub").mkdir()
+    (corpus_dir / "sub" / "parking.md").write_text("# Parking\nPark in Lot C for the exam.\n")
+    (corpus_dir / "alias.txt").symlink_to(corpus_dir / "sub" / "parking.md")
+    result = ingest(settings, fake_embeddings)
+    store, manifest = GenerationStore.open_live(open_location(settings), fake_embeddings)
+    texts = " ".join(c.text for c in store.all_chunks())
+    assert "SECRET" not in texts
+    assert texts.count("Lot C") == 1
+    assert "passwd.txt" not in manifest.files and not any("linked" in f for f in manifest.files)
+    reason = "links outside the corpus folder"
+    assert Skipped("passwd.txt", reason) in result.skipped
+    assert Skipped("linked/", reason) in result.skipped
+    summary = result.summary()
+    assert "Skipped 3 files:" in summary and "alias.txt (same file as sub/parking.md)" in summary
+    assert f"passwd.txt ({reason})" in summary and f"linked/ ({reason})" in summary
+    # A no-op ingest still says what it skipped.
+    assert f"passwd.txt ({reason})" in ingest(settings, fake_embeddings).summary()
+
+
+def test_a_file_over_the_size_limit_is_refused_before_reading_or_embedding(
+    settings: Settings,
+    fake_embeddings: HashingEmbeddings,
+    corpus_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ingest(settings, fake_embeddings)
+    manifest = (settings.index_dir / "manifest.json").read_text()
+    calls = fake_embeddings.calls
+    big = corpus_dir / "dump.txt"
+    with big.open("wb") as fh:  # sparse: 20 MB of NUL bytes on paper, nothing on disk
+        fh.truncate(20_000_000)
+
+    def no_model() -> None:
+        raise AssertionError("the model must not be loaded for a refused corpus")
+
+    monkeypatch.setattr("bot.embedding.MiniLMEmbeddings", no_model)
+    limited = settings.with_(max_file_bytes=2_000_000)
+    for embeddings in (fake_embeddings, None):
+        with pytest.raises(CorpusError) as err:
+            ingest(limited, embeddings, force=True)
+        message = str(err.value)
+        # Refused from its size: had it been read, it would be "binary" (NUL bytes).
+        assert "dump.txt" in message and "20,000,000 bytes" in message
+        assert "2,000,000" in message and "FAQBOT_MAX_FILE_BYTES" in message
+        assert "Split it" in message and "left untouched" in message
+    assert fake_embeddings.calls == calls
+    assert (settings.index_dir / "manifest.json").read_text() == manifest
+    assert Settings.from_env({"FAQBOT_MAX_FILE_BYTES": "123"}).max_file_bytes == 123

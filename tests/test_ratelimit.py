@@ -29,3 +29,13 @@ def test_forwarded_for_counts_only_behind_a_trusted_proxy() -> None:
     assert client_key(request_from("10.0.0.5", "203.0.113.1, 10.0.0.7"), proxies) == "203.0.113.1"
     assert client_key(request_from("10.0.0.5"), proxies) == "10.0.0.5"
     assert client_key(request_from("10.0.0.5", "203.0.113.1"), ()) == "10.0.0.5"
+
+
+def test_rate_limiter_memory_is_bounded_even_when_every_client_is_active() -> None:
+    limiter = RateLimiter(per_minute=3, per_day=100, max_keys=50)
+    for i in range(1000):  # a thousand addresses, each asking within the same minute
+        assert limiter.allow(f"203.0.113.{i}", now=5000.0 + i / 1000)
+    assert len(limiter) <= 50
+    # The most recent clients are still counted: their budget was not reset.
+    assert all(limiter.allow("203.0.113.999", now=5001.5) for _ in range(2))
+    assert not limiter.allow("203.0.113.999", now=5001.5)

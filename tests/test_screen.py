@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer import ABSTAIN_TEXT
-from bot.screen import ENGLISH_ONLY_TEXT, WRITING_TEXT, screen_question
+from bot.config import Profile
+from bot.screen import INJECTION, LANGUAGE, WRITING, refusal_text, screen_question
 
 
 @pytest.mark.parametrize(
@@ -17,7 +17,7 @@ from bot.screen import ENGLISH_ONLY_TEXT, WRITING_TEXT, screen_question
     ],
 )
 def test_prompt_injections_are_refused(question: str) -> None:
-    assert screen_question(question) == ABSTAIN_TEXT
+    assert screen_question(question) == INJECTION
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,7 @@ def test_prompt_injections_are_refused(question: str) -> None:
 def test_requests_for_a_piece_of_writing_are_declined_with_what_the_bot_does(
     question: str,
 ) -> None:
-    assert screen_question(question) == WRITING_TEXT
+    assert screen_question(question) == WRITING
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_requests_for_a_piece_of_writing_are_declined_with_what_the_bot_does(
     ],
 )
 def test_other_languages_get_a_clear_english_only_answer(question: str) -> None:
-    assert screen_question(question) == ENGLISH_ONLY_TEXT
+    assert screen_question(question) == LANGUAGE
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,24 @@ def test_other_languages_get_a_clear_english_only_answer(question: str) -> None:
         "como?",  # one foreign-looking word is not a language
         "How do I write CPT on my resume?",  # a question, not a writing request
         "Can you give me the list of modules?",
+        # Ordinary questions on other colleges' pages that an earlier screen refused.
+        "Do I need to write an essay for admission?",
+        "How do I create an email account?",
+        "What happens if I forget the parking rules?",
+        "Should I write a cover letter for the work-study job?",
+        "Can I ignore the reading list if I took the prerequisite?",
+        "Where do I make an appointment with an advisor?",
     ],
 )
 def test_english_questions_pass_the_screen(question: str) -> None:
     assert screen_question(question) is None
+
+
+def test_refusals_speak_in_the_words_of_the_site_profile() -> None:
+    profile = Profile(subject="Harbor Valley's admissions pages", contact="admissions@hv.example")
+    for reason in (INJECTION, WRITING, LANGUAGE):
+        text = refusal_text(reason, profile)
+        assert text and "CPT" not in text
+    assert "Harbor Valley's admissions pages" in refusal_text(WRITING, profile)
+    assert "admissions@hv.example" in refusal_text(LANGUAGE, profile)
+    assert refusal_text(INJECTION, profile) == profile.not_covered

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.chain import FaqChain
-from bot.config import Settings
+from bot.config import Profile, Settings
 from bot.server import create_server
 
 ALLOWED = "https://www.example-college.edu"
@@ -49,7 +49,16 @@ def test_widget_script_is_served_as_javascript(client: TestClient) -> None:
     res = client.get("/widget.js")
     assert res.status_code == 200
     assert res.headers["content-type"].startswith("application/javascript")
-    assert "attachShadow" in res.text and "CPTFaqWidget" in res.text
+    assert "attachShadow" in res.text and "window.FaqWidget" in res.text
+    assert "__DEFAULT_TITLE__" not in res.text
+
+
+def test_the_widget_default_title_is_the_profile_s_and_cannot_break_out(chain: FaqChain) -> None:
+    profile = Profile(widget_title='Ask HVCC</script><script>alert("x")')
+    settings = chain.settings.with_(profile=profile)
+    js = TestClient(create_server(chain, settings, mount_ui=False)).get("/widget.js").text
+    assert 'data.title || "Ask HVCC\\u003c/script>\\u003cscript>alert(\\"x\\")"' in js
+    assert "</script><script>alert" not in js
 
 
 def test_cors_preflight_only_for_allowed_origins(client: TestClient) -> None:

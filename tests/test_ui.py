@@ -15,11 +15,14 @@ import pytest
 
 from bot import ui
 from bot.answer import ABSTAIN_TEXT, Answer, Citation
-from bot.config import Settings
+from bot.config import Profile, Settings
 from bot.errors import InvalidQuestionError
 from bot.feedback import FeedbackLog
 from bot.ratelimit import RateLimiter
 from bot.ui import ChatHandlers, ChatState, build_app, page_options
+from tests.conftest import GUIDE
+
+DEMO_CORPUS = GUIDE.parent
 
 XSS = "<img src=x onerror=alert(1)>"
 MD_IMAGE = "![x](http://evil/?q=secret)"
@@ -123,10 +126,11 @@ def test_sources_block_is_collapsible_and_lists_section_and_quote() -> None:
 
 
 def test_abstention_is_a_friendly_note_with_where_to_ask() -> None:
-    out = ui.format_answer(Answer(ABSTAIN_TEXT, [], True))
+    refusal = Profile(contact="the admissions office (555-0100)").not_covered
+    out = ui.format_answer(Answer(refusal, [], True))
     assert 'class="faq-abstain"' in out and "faq-sources" not in out
     text = "".join(parse(out).text)
-    assert "MSSC" in text and "assessment center" in text and "Try asking" in text
+    assert "admissions office (555-0100)" in text and "Try asking" in text
     assert "error" not in text.lower()
 
 
@@ -160,17 +164,24 @@ def test_stream_prefixes_grow_word_by_word_to_the_full_text(text: str) -> None:
     assert len(prefixes) == max(1, len(text.split()))
 
 
-def test_suggestions_are_six_distinct_sections_of_the_guide(guide_text: str) -> None:
-    assert len(ui.SUGGESTIONS) == 6
-    sections = [s for _, s in ui.SUGGESTIONS]
-    assert len(set(sections)) == 6
+def test_without_profile_suggestions_they_are_drawn_from_the_corpus(
+    chain: Any, guide_text: str
+) -> None:
+    offered = chain.suggestions()
+    assert len(offered) == 6 and len(set(offered)) == 6
     headings = set(guide_text.splitlines())
-    assert all(s in headings for s in sections)
+    assert all(s in headings for s in offered)  # the guide has no FAQ answers: its headings
 
 
-def test_suggestions_are_answered_with_a_source(chain: Any) -> None:
-    for question, _ in ui.SUGGESTIONS:
-        answer = chain.ask(question)
+def test_the_demo_profile_suggestions_are_answered_with_a_source(
+    chain: Any, settings: Settings
+) -> None:
+    demo = Profile.load({}, DEMO_CORPUS)
+    assert demo.suggestions
+    demo_chain = type(chain)(settings.with_(profile=demo), chain.embeddings)
+    assert demo_chain.suggestions() == list(demo.suggestions)
+    for question in demo_chain.suggestions():
+        answer = demo_chain.ask(question)
         assert not answer.abstained and answer.citations, question
 
 
@@ -359,9 +370,9 @@ def test_selecting_an_answer_lists_its_sources(handlers: ChatHandlers) -> None:
 
 
 def test_example_click_asks_the_suggestion(handlers: ChatHandlers, stub: StubChain) -> None:
-    data = gr.SelectData(None, {"index": 0, "value": {"text": ui.SUGGESTIONS[0][0]}})
+    data = gr.SelectData(None, {"index": 0, "value": {"text": "How do I apply?"}})
     list(handlers.respond_example(ChatState(), data))
-    assert stub.calls[-1][0] == ui.SUGGESTIONS[0][0]
+    assert stub.calls[-1][0] == "How do I apply?"
 
 
 def test_clear_starts_over() -> None:
@@ -376,13 +387,14 @@ def components(app: gr.Blocks, kind: type) -> list[Any]:
 
 
 def test_app_is_safe_by_configuration(stub: StubChain, settings: Settings) -> None:
+    settings = settings.with_(profile=Profile(suggestions=("How do I apply?", "Fees?")))
     app = build_app(stub, settings)
     assert app.analytics_enabled is False
     (chatbot,) = components(app, gr.Chatbot)
     assert chatbot.render_markdown is False and chatbot.sanitize_html is True
     assert chatbot.allow_tags is False and chatbot.latex_delimiters == []
     assert chatbot.buttons == [] and chatbot.feedback_options == ("Like", "Dislike")
-    assert [e["text"] for e in chatbot.examples] == [q for q, _ in ui.SUGGESTIONS]
+    assert [e["text"] for e in chatbot.examples] == ["How do I apply?", "Fees?"]
     assert not components(app, gr.File) and not components(app, gr.MultimodalTextbox)
     (textbox,) = components(app, gr.Textbox)
     assert textbox.max_length == settings.max_question_chars
@@ -390,12 +402,14 @@ def test_app_is_safe_by_configuration(stub: StubChain, settings: Settings) -> No
 
 
 def test_title_and_greeting_from_settings_escaped_and_compact(settings: Settings) -> None:
-    custom = settings.with_(title="Ask <Ivy Tech>", greeting="Hi <b>student</b>!")
+    profile = Profile(name="Ask <Ivy Tech>", greeting="Hi <b>student</b>!", placeholder="Ask…")
+    custom = settings.with_(profile=profile)
     app = build_app(StubChain(), custom)
     assert app.title == "Ask <Ivy Tech>"
     assert "Ask &lt;Ivy Tech&gt;" in str(components(app, gr.HTML)[0].value)
     (chatbot,) = components(app, gr.Chatbot)
-    assert "Hi &lt;b&gt;student&lt;/b&gt;!" in chatbot.placeholder
+    assert chatbot.placeholder == f"<p>{ui.greeting_from('Hi <b>student</b>!', 400)}</p>"
+    assert "<b>" not in chatbot.placeholder
     compact = build_app(StubChain(), custom, compact=True)  # for the iframe widget
     assert not any("Ivy Tech" in str(h.value) for h in components(compact, gr.HTML))
     assert len([c for c in components(compact, gr.Column) if c.visible is False]) == 1

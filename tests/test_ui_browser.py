@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from bot.answer import Answer
-from bot.config import Settings
-from bot.ui import SUGGESTIONS, build_app, page_options
+from bot.config import Profile, Settings
+from bot.ui import build_app, page_options
 from tests.conftest import CHROMIUM, GUIDE, HashingEmbeddings, free_port
 
 pytestmark = pytest.mark.integration
@@ -53,6 +53,9 @@ class RecordingChain:
         answer: Answer = self.chain.ask(question, history)
         return answer
 
+    def suggestions(self) -> list[str]:
+        return list(self.chain.suggestions())
+
 
 @dataclass
 class Server:
@@ -77,8 +80,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     corpus.mkdir()
     shutil.copy(GUIDE, corpus / GUIDE.name)
     (corpus / "hostile.md").write_text(HOSTILE_DOC, encoding="utf-8")
+    demo = Profile.load({}, GUIDE.parent)  # the demo corpus's own profile and suggestions
     settings = Settings(corpus_dir=corpus, index_dir=root / "index", data_dir=root / "data",
-                        min_evidence=0.2)  # fmt: skip
+                        min_evidence=0.2, profile=demo)  # fmt: skip
     embeddings = HashingEmbeddings()
     ingest(settings, embeddings)
     chain = RecordingChain(FaqChain(settings, embeddings))
@@ -149,7 +153,7 @@ def test_student_journey(browser: Browser, server: Server) -> None:
     assert page.locator("h1").inner_text() == server.settings.title
     examples = page.locator("#faq-chat button.example")
     expect(examples).to_have_count(6)
-    question = SUGGESTIONS[0][0]
+    question = server.chain.suggestions()[0]
 
     # A suggested question: the answer, its [n] marker and a collapsed Sources block.
     examples.filter(has_text=question).click()

@@ -1,0 +1,74 @@
+"""The widget's greeting (shown exactly as typed, never as markup) and one vote per answer."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from urllib.parse import urlencode
+
+import pytest
+from markdown_it import MarkdownIt
+
+from bot.config import Settings
+from bot.feedback import FeedbackLog, summarize
+from bot.ui import ChatHandlers, ChatState, greeting_from
+from tests.test_ui import HOSTILE, StubChain, gradio_request, like, run
+
+
+class Shown(HTMLParser):
+    """What a browser shows for an HTML fragment: its text, and which tags and attributes."""
+
+    def __init__(self, fragment: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.attrs: list[str] = []
+        self.text = ""
+        self.feed(fragment)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs += [name for name, _ in attrs]
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def as_placeholder(text: str) -> Shown:
+    """Gradio 6 renders a Chatbot placeholder as markdown with HTML allowed (the Chatbot's
+    MarkdownCode, marked + DOMPurify); markdown-it is the same CommonMark."""
+    return Shown(MarkdownIt("commonmark", {"html": True}).render(text))
+
+
+@pytest.mark.parametrize(
+    "typed", ["Hi!", "**bold**", "[x](javascript:alert(1))", "<img src=x>", *HOSTILE]
+)
+def test_the_greeting_shows_exactly_what_was_typed(typed: str) -> None:
+    handlers = ChatHandlers(StubChain(), Settings())
+    update = handlers.greet(gradio_request(query=urlencode({"greeting": typed})))
+    shown = as_placeholder(update["placeholder"])
+    assert shown.text.strip() == typed
+    assert shown.tags == ["p"] and shown.attrs == []  # no link, image or emphasis
+    # Safe even if it were rendered as markdown outside our <p> (no HTML block).
+    bare = as_placeholder(greeting_from(typed))
+    assert bare.text.strip() == typed and bare.tags == ["p"] and bare.attrs == []
+
+
+def test_the_greeting_is_one_short_line() -> None:
+    assert greeting_from("Hi\n\n  there\tyou") == "Hi there you"
+    shown = as_placeholder(greeting_from("word! " * 500)).text.strip()
+    assert shown == ("word! " * 500)[:200].strip()
+    assert greeting_from("Hi\x00\u202e there\x1b[2J") == "Hi there&#91;2J"  # no controls
+
+
+def test_300_likes_of_one_answer_are_one_line_and_a_changed_mind_counts_once(
+    settings: Settings,
+) -> None:
+    handlers, state = ChatHandlers(StubChain(), settings), ChatState()
+    run(handlers, "How much?", state)
+    for _ in range(300):
+        handlers.like(state, like(1, True))
+    log = FeedbackLog(settings.data_dir, 10_000)
+    assert len(log.path.read_text().splitlines()) == 1
+    handlers.like(state, like(1, False))
+    s = summarize(log.records())
+    assert (s.up, s.down, s.rated) == (0, 1, 1)
