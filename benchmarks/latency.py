@@ -38,6 +38,7 @@ STAGE_HOOKS = (
     # MiniLM's embed_query goes through embed_queries; an embedder without it uses its own.
     ("embeddings", "embed_queries", "query_embedding"),
     ("embeddings", "embed_query", "query_embedding"),
+    ("index", "read", "word_correction"),
     ("index", "correct", "word_correction"),
     ("store", "search", "dense_search"),
     ("retriever", "_bm25", "bm25"),

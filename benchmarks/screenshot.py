@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.screenshot", description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     parser.add_argument("--rounds", type=int, default=3, help="times each question is asked")
+    parser.add_argument("--question", default=SHOT_QUESTION, help="the one asked in the picture")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"error: no Chromium at {CHROMIUM}; run `make browser` or set FAQBOT_CHROMIUM",
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                 shot = browser.new_page(viewport={"width": 1280, "height": 800})
                 shot.goto(f"http://127.0.0.1:{port}/")
                 shot.locator("#faq-chat").wait_for()
-                timed_ask(shot, SHOT_QUESTION)
+                timed_ask(shot, args.question)
                 shot.locator("#faq-chat summary").last.click()
                 shot.mouse.move(0, 0)  # no hover highlight in the picture
                 args.out.parent.mkdir(parents=True, exist_ok=True)

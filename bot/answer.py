@@ -349,9 +349,5 @@ class LLMAnswerer:
             chunk = hits[n - 1].chunk
             best = next((s for s in scored if s.chunk.id == chunk.id), None)
             span = best.span if best else Span(chunk.start, chunk.end, chunk.text)
-            citations.append(
-                Citation(
-                    n, chunk.source, chunk.section, span.text, span.start, span.end, chunk.text
-                )
-            )
+            citations.append(cite(n, chunk, span))
         return Answer(text, citations, False, extractive.passages)

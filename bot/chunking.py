@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from bot.types import Document
 
 # Bump when chunking changes, so ingest knows an index built by older code is stale.
-CHUNKER_VERSION = 7
+CHUNKER_VERSION = 9
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+\S")
 BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
@@ -125,6 +125,15 @@ def split_sentences(chunk: Chunk) -> list[Span]:
         nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
         if not stripped or TABLE_RULE.match(stripped) or (stripped and TABLE_RULE.match(nxt)):
             continue  # blank, a table's rule line, or its header row (kept as context)
+        heading = MD_HEADING.match(stripped)
+        if heading:
+            # A heading names its section (embedded with it) and answers nothing. An FAQ
+            # entry's question is kept as a span of its own: it is matched against the
+            # user's question (never quoted: it ends with "?").
+            if chunk.question and heading.group(2) == chunk.question:
+                at = line_start + line.index(chunk.question)
+                spans.append(Span(at, at + len(chunk.question), chunk.question))
+            continue
         lead = len(line) - len(line.lstrip())
         if TABLE_ROW.match(stripped) or stripped.endswith("?"):
             spans.append(Span(line_start + lead, line_start + lead + len(stripped), stripped))

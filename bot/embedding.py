@@ -40,7 +40,11 @@ from bot.errors import ModelLoadError
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 64
-QUERY_CACHE_SIZE = 1024
+QUERY_CACHE_SIZE = 1024  # question vectors kept (1.5 kB each): the FAQ's repeats and more
+# Word pieces of a question the model reads: each costs the same CPU time, and a question
+# has ~15 where a pasted 2,000 characters would fill the model's 256, costing ten ordinary
+# questions. The longest question of the eval sets (66, with the markers) is read whole.
+QUERY_MAX_TOKENS = 72
 TOKEN_BUDGET = 512  # padded tokens per ONNX batch
 BACKENDS = ("auto", "onnx", "torch")
 ONNX_OPSET = 17
@@ -225,8 +229,9 @@ class MiniLMEmbeddings(Embeddings):
         self._model: Any = None
         self._onnx: OnnxEncoder | None = None
         self._lock = threading.RLock()
-        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache: OrderedDict[str, Any] = OrderedDict()  # text -> float32 vector
         self._cache_size = cache_size
+        self._pieces: Any = None  # the tokenizer, untruncated (see _splitter)
 
     # --- loading ---------------------------------------------------------------------
     @property
@@ -312,20 +317,55 @@ class MiniLMEmbeddings(Embeddings):
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
         """The texts one question needs (itself, with its topic, without unknown words) in
         one model call: three take 13 ms together, 21 ms one by one. Users ask the same FAQ
-        questions again and again, so an LRU cache skips the model for repeats."""
+        questions again and again, so an LRU cache skips the model for repeats. Each is read
+        as far as ``query_text`` reads it."""
+        import numpy as np
+
         with self._lock:
-            found = {t: self._cache[t] for t in texts if t in self._cache}
+            found = {t: self._cache[t].tolist() for t in texts if t in self._cache}
             for text in found:
                 self._cache.move_to_end(text)
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
-            vectors = self.embed_documents(missing)
+            vectors = self.embed_documents([self.query_text(t) for t in missing])
             with self._lock:
                 for text, vector in zip(missing, vectors, strict=True):
-                    found[text] = self._cache[text] = vector
+                    found[text] = vector
+                    # float32, as the model made it: 1.5 kB, where a list of floats is 12 kB
+                    self._cache[text] = np.asarray(vector, dtype=np.float32)
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return [found[t] for t in texts]
+
+    def query_text(self, text: str, limit: int | None = None) -> str:
+        """What the model reads of a question: all of it, up to ``limit`` word pieces
+        (QUERY_MAX_TOKENS, with the two markers the model adds); of a longer one, its start
+        and its end, where the ask usually is ("I got laid off... who do I talk to?")."""
+        keep = (limit or QUERY_MAX_TOKENS) - 2
+        if len(text) <= keep:  # no word piece is shorter than a character
+            return text
+        offsets = self._splitter().encode(text, add_special_tokens=False).offsets
+        if len(offsets) <= keep:
+            return text
+        head = keep // 2
+        return f"{text[: offsets[head - 1][1]]} {text[offsets[head - keep][0] :]}"
+
+    def _splitter(self) -> Any:
+        """The model's tokenizer without its truncation, to find where word pieces are."""
+        if self._pieces is None:
+            encoder = self._encoder()
+            tokenizer = encoder.tokenizer if encoder else self.model.tokenizer.backend_tokenizer
+            from tokenizers import Tokenizer
+
+            pieces = Tokenizer.from_str(tokenizer.to_str())
+            pieces.no_truncation()
+            pieces.no_padding()
+            self._pieces = pieces
+        return self._pieces
+
+    def cache_info(self) -> tuple[int, int]:
+        """(question vectors kept, the most that are kept)."""
+        return len(self._cache), self._cache_size
 
     def cache_clear(self) -> None:
         """Forget cached query vectors (benchmarks measure the cold path with it)."""

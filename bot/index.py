@@ -4,9 +4,9 @@ can be respelled or matched to the word the guide uses."""
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -19,20 +19,21 @@ from bot.text import (
     SHORTHAND,
     STOPWORDS,
     TOKEN,
+    TOKEN_RUN,
+    CloseWords,
     is_answer_candidate,
     is_fragment,
+    starts_sentence,
     stem,
+    title_case,
     tokenize,
     words,
 )
 
 # What a misspelled function word was meant to be: "whats" is "what", not "what's".
 SLIP_TARGETS = sorted(w for w in STOPWORDS if "'" not in w)
-TOKEN_RUN = re.compile(r"[^\W\d_]+")
 SPELL_MIN = 0.82
 NAME = re.compile(r"\b[A-Z][^\W_]*")
-# Where a capital marks no name: a sentence's start, and a person's own name ("I'm Maria").
-SENTENCE_START = re.compile(r"(^|[.?!:]\s+|[\"'(]\s*|\bI'm\s+|\bI am\s+|\bname is\s+)$", re.I)
 # Cosine a word needs to stand in for a corpus word: "salary"~"wage" 0.72, "test"~"exam" 0.67,
 # but "refund"~"reimburse" 0.61 is another thing.
 RELATED_WORD_MIN = 0.66
@@ -46,6 +47,14 @@ WORD = re.compile(TOKEN.pattern, re.I)  # text.TOKEN, keeping the case: "SMSCP",
 # Where a capital marks no name in the guide: a line, sentence, list item or table cell start.
 LINE_START = re.compile(r"(^[\s#>*-]*|[.?!:;|]\s+|[\"'(]\s*)$")
 NUMBER = re.compile(r"\d+(\.\d+)?")
+# A question is text of any length. Only its first this many distinct words the corpus does
+# not use get a search (a spelling fix, then a related word: a model call, ~3 ms of CPU):
+# 99% of the eval questions have at most 7 such words (the longest 13, its answer the same),
+# a pasted 2,000 characters hundreds.
+MAX_WORD_SEARCHES = 8
+# Corrections kept of words the corpus does not use (typed words are unbounded): a few
+# hundred bytes each, and a repeated question finds its words here.
+CORRECTIONS_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -59,10 +68,7 @@ class Correction:
     related: bool = False  # known only through a related corpus word ("salary" -> "wage")
 
 
-def title_case(question: str) -> bool:
-    """A Title Case Question: its capitals mark no names."""
-    inner = [w for w in TOKEN_RUN.findall(question)[1:] if w != "I"]
-    return sum(w[0].isupper() for w in inner) > len(inner) / 2
+Reading = dict[str, Correction]  # one question's words, each with what it becomes
 
 
 def proper_words(texts: Iterable[str]) -> frozenset[str]:
@@ -132,7 +138,12 @@ class CorpusIndex:
         self.term_matrix = np.zeros((0, 1), dtype=np.float32)
         self._embeddings: Embeddings | None = None
         self.known_words: frozenset[str] = frozenset()
-        self._corrections: dict[str, Correction] = {}  # per generation: vocabulary fixed
+        self._slips = CloseWords(SLIP_TARGETS)
+        self._close_tokens = CloseWords(self.vocabulary)
+        self._close_terms = CloseWords(())
+        # Per generation (the vocabulary is fixed), shared by the threads serving questions.
+        self._corrections: OrderedDict[str, Correction] = OrderedDict()
+        self._lock = threading.Lock()
 
     def similarities(self, vector: np.ndarray) -> np.ndarray:
         """Cosine of every sentence to the question: the better of the whole sentence and
@@ -162,25 +173,73 @@ class CorpusIndex:
         ("salary", "test") can be matched to the one it does use ("wage", "exam")."""
         surface = sorted({w for c in self.chunks.values() for w in words(c.text) if len(w) > 2})
         self.term_words = surface
+        self._close_terms = CloseWords(surface)
         self.term_matrix = np.asarray(embeddings.embed_documents(surface), dtype=np.float32)
         self._embeddings = embeddings
         known = getattr(embeddings, "known_words", None)
         self.known_words = known() if known else frozenset()
 
-    def related_word(self, word: str) -> str | None:
-        if not len(self.term_words) or self._embeddings is None:
-            return None
-        vector = np.asarray(self._embeddings.embed_query(word), dtype=np.float32)
-        sims = self.term_matrix @ vector
-        best = int(np.argmax(sims))
-        return self.term_words[best] if sims[best] >= RELATED_WORD_MIN else None
+    def related_words(self, words: Sequence[str]) -> dict[str, str | None]:
+        """The corpus word each word means, if one is close enough: all in one model call."""
+        found: dict[str, str | None] = dict.fromkeys(words)
+        if not len(self.term_words) or self._embeddings is None or not found:
+            return found
+        # Not through the query-vector cache: the outcome is kept with the correction, and
+        # the words of one long question must not push out the vectors of many questions.
+        vectors = np.asarray(self._embeddings.embed_documents(list(found)), dtype=np.float32)
+        # One matrix-vector product per word: a matrix-matrix one wakes BLAS's threads, whose
+        # spinning took 10 ms of CPU per question (benchmarks/soak.py's mix).
+        sims = [self.term_matrix @ vector for vector in vectors]
+        for word, row in zip(found, sims, strict=True):
+            best = int(np.argmax(row))
+            found[word] = self.term_words[best] if row[best] >= RELATED_WORD_MIN else None
+        return found
 
-    def correct(self, question_words: list[str]) -> tuple[list[str], list[str]]:
+    def related_word(self, word: str) -> str | None:
+        return self.related_words([word])[word]
+
+    def read(self, *texts: str) -> Reading:
+        """What every word of the texts (a question, the earlier one it leans on) becomes.
+        Only the first MAX_WORD_SEARCHES distinct words that need a search (a spelling fix,
+        a related word) get one; the rest count as words the corpus never uses."""
+        words: list[tuple[int, str]] = []
+        offset = 0  # the first text's words first
+        for text in texts:
+            lowered = text.lower().replace("’", "'")  # as search_words() reads it
+            words += [(offset + m.start(), m[0]) for m in TOKEN.finditer(lowered)]
+            words += [
+                (offset + m.start(), m[0].lower())
+                for pattern in (WORD, TOKEN_RUN, NAME)
+                for m in pattern.finditer(text)
+            ]
+            offset += len(text) + 1
+        fixes: Reading = {}
+        searched: list[str] = []
+        for _, word in sorted(words, key=lambda found: found[0]):
+            base = SHORTHAND.get(word, word)
+            if word in fixes or base in searched:
+                continue
+            plain = self._plain(base)
+            if plain is None and len(searched) < MAX_WORD_SEARCHES:
+                searched.append(base)
+                continue
+            fixes[word] = self._shorthand(word, plain or Correction(stem(base), False))
+        done = self._searched(searched)
+        for _, word in words:
+            base = SHORTHAND.get(word, word)
+            if word not in fixes and base in done:
+                fixes[word] = self._shorthand(word, done[base])
+        return fixes
+
+    def correct(
+        self, question_words: list[str], reading: Reading | None = None
+    ) -> tuple[list[str], list[str]]:
         """Question words → (search tokens, tokens the corpus never uses)."""
+        fixes = self.read(" ".join(question_words)) if reading is None else reading
         fixed: list[str] = []
         unknown: list[str] = []
         for word in question_words:
-            found = self._correction(word)
+            found = self._fix(word, fixes)
             if found.token is None:
                 continue
             fixed.append(found.token)
@@ -188,27 +247,28 @@ class CorpusIndex:
                 unknown.append(found.token)
         return fixed, unknown
 
-    def spell(self, question: str) -> str:
+    def spell(self, question: str, reading: Reading | None = None) -> str:
         """The question with its misspelled words fixed, for embedding: the model reads
         "wat does the qualty modul say" far worse than the corrected words."""
-        return TOKEN_RUN.sub(lambda m: self._correction(m[0].lower()).spelled or m[0], question)
+        fixes = self.read(question) if reading is None else reading
+        return TOKEN_RUN.sub(lambda m: self._fix(m[0].lower(), fixes).spelled or m[0], question)
 
-    def unknown_names(self, question: str) -> list[str]:
+    def unknown_names(self, question: str, reading: Reading | None = None) -> list[str]:
         """Capitalised words inside a sentence of the question ("in Ohio", "with CompTIA")
         the guide never uses: names of things it does not mention. A related word does not
         count ("Texas" is not "state"). None in a Title Case Question: capitals mark nothing."""
-        found = [
-            m for m in NAME.finditer(question) if not SENTENCE_START.search(question[: m.start()])
-        ]
         if title_case(question):
             return []
-        fixes = [(m[0], self._correction(m[0].lower())) for m in found]
-        return [name for name, fix in fixes if fix.token and (fix.related or not fix.known)]
+        fixes = self.read(question) if reading is None else reading
+        found = [m[0] for m in NAME.finditer(question) if not starts_sentence(question, m.start())]
+        named = [(name, self._fix(name.lower(), fixes)) for name in found]
+        return [name for name, fix in named if fix.token and (fix.related or not fix.known)]
 
-    def pinned(self, question: str) -> list[str]:
+    def pinned(self, question: str, reading: Reading | None = None) -> list[str]:
         """The names the guide knows and numbers after them that the question asks about
         ("Siemens", "SMSCP", "1" in "how much is Siemens SMSCP Level 1"): a quote that
         answers it must mention them. The guide's own topic ("CPT") pins nothing."""
+        fixes = self.read(question) if reading is None else reading
         pins: list[str] = []
         previous: str | None = None
         titled = title_case(question)
@@ -219,15 +279,11 @@ class CorpusIndex:
                     pins.append(lower)
                 previous = None
                 continue
-            fix = self._correction(lower)
+            fix = self._fix(lower, fixes)
             previous = fix.token
             if fix.token is None or not fix.known or fix.related or lower in STOPWORDS:
                 continue
-            capital = (
-                word[0].isupper()
-                and not titled
-                and not SENTENCE_START.search(question[: m.start()])
-            )
+            capital = word[0].isupper() and not titled and not starts_sentence(question, m.start())
             # Typed in lower case, a name counts only when it is no English word as well:
             # "osha" is the name, "certified" may just be a word.
             typed_name = lower in self.proper_words and lower not in self.known_words
@@ -255,47 +311,85 @@ class CorpusIndex:
         ]
         return named[0] if len(named) == 1 else ("", [])
 
-    def without(self, question: str, tokens: set[str]) -> str:
+    def without(self, question: str, tokens: set[str], reading: Reading | None = None) -> str:
         """The question with the words that become one of ``tokens`` taken out."""
+        fixes = self.read(question) if reading is None else reading
         return TOKEN_RUN.sub(
-            lambda m: "" if self._correction(m[0].lower()).token in tokens else m[0], question
+            lambda m: "" if self._fix(m[0].lower(), fixes).token in tokens else m[0], question
         )
 
-    def _correction(self, word: str) -> Correction:
-        if word not in self._corrections:
-            if len(self._corrections) > 50_000:  # typed words are unbounded: cap memory
-                self._corrections.clear()
-            self._corrections[word] = self._correct_word(word)
-        return self._corrections[word]
+    def cache_info(self) -> tuple[int, int]:
+        """(words whose correction is kept, the most that are kept)."""
+        return len(self._corrections), CORRECTIONS_CACHE_SIZE
 
-    def _correct_word(self, word: str) -> Correction:
-        """Stem a question word; one the corpus never uses becomes a misspelling's fix or a
-        related corpus word."""
-        if word in SHORTHAND:
-            return replace(self._correct_word(SHORTHAND[word]), spelled=SHORTHAND[word])
+    def _fix(self, word: str, reading: Reading) -> Correction:
+        found = reading.get(word)
+        if found is None:  # a word not read from the question's text: read on its own
+            base = SHORTHAND.get(word, word)
+            found = self._shorthand(word, self._plain(base) or self._searched([base])[base])
+        return found
+
+    @staticmethod
+    def _shorthand(word: str, fix: Correction) -> Correction:
+        """Chat shorthand reads as the word it stands for ("hrs" is "hours")."""
+        return replace(fix, spelled=SHORTHAND[word]) if word in SHORTHAND else fix
+
+    def _plain(self, word: str) -> Correction | None:
+        """What a word the corpus uses, a stop word, a number or a letter becomes; None for
+        a word that needs a search."""
         token = stem(word)
         if token in self.vocabulary or token.isdigit() or word in STOPWORDS:
             return Correction(token, True)
+        if len(word) == 1:  # "n" for "and": no topic in one letter
+            return Correction(None, True)
+        return None
+
+    def _searched(self, words: list[str]) -> dict[str, Correction]:
+        """Corrections of words the corpus never uses, kept (LRU) once worked out: a
+        misspelling's fix, else a related corpus word (all looked up in one model call)."""
+        with self._lock:
+            done = {w: self._corrections[w] for w in words if w in self._corrections}
+            for word in done:
+                self._corrections.move_to_end(word)
+        todo = [w for w in words if w not in done]
+        spelled = {w: self._spelling(w) for w in todo}
+        lookup = [w for w in todo if spelled[w] is None]
+        related = self.related_words(lookup)
+        # "tested" or else "test" may relate
+        again = [stem(w) for w in lookup if related[w] is None and stem(w) != w]
+        related.update(self.related_words([w for w in again if w not in related]))
+        found: dict[str, Correction] = {}
+        for word in todo:
+            fix = spelled[word]
+            if fix is None:
+                means = related[word] or related.get(stem(word))
+                fix = (
+                    Correction(stem(means), True, related=True)
+                    if means is not None
+                    else Correction(stem(word), False)
+                )
+            found[word] = fix
+        with self._lock:
+            self._corrections.update(found)
+            while len(self._corrections) > CORRECTIONS_CACHE_SIZE:
+                self._corrections.popitem(last=False)
+        return {**done, **found}
+
+    def _spelling(self, word: str) -> Correction | None:
+        """A misspelled word's fix, if it is one. A real English word is no typo: "score"
+        must not become "scope", or questions the guide does not cover would look covered.
+        "saftey" may become "safety"."""
+        token = stem(word)
         real_word = word in self.known_words
         if not real_word and len(word) >= 3:
             # "wat", "wich", "whats": a misspelled question word, not a topic
-            slip = difflib.get_close_matches(word, SLIP_TARGETS, n=1, cutoff=0.75)
+            slip = self._slips.best(word, 0.75)
             if slip:
-                return Correction(None, True, slip[0])
-        if len(word) == 1:  # "n" for "and": no topic in one letter
-            return Correction(None, True)
-        # A real English word is no typo: "score" must not become "scope", or questions
-        # the guide does not cover would look covered. "saftey" may become "safety".
-        cutoff = 0.9 if real_word else 0.75
-        close = difflib.get_close_matches(token, self.vocabulary, n=1, cutoff=cutoff)
+                return Correction(None, True, slip)
+        close = self._close_tokens.best(token, 0.9 if real_word else 0.75)
         # Three letters ("exm") are a typo only when one letter is missing from a corpus word.
-        if close and (len(token) >= 4 or (not real_word and len(close[0]) == 4)):
+        if close and (len(token) >= 4 or (not real_word and len(close) == 4)):
             # Respelled for the model only when surely the same word ("qualty"), not a
             # neighbour ("cheapest"/"cheaper" can be a fine match for search, not meaning).
-            spelled = difflib.get_close_matches(word, self.term_words, n=1, cutoff=SPELL_MIN)
-            return Correction(close[0], True, spelled[0] if spelled else None)
-        for form in dict.fromkeys((word, token)):  # "tested" or else "test" may relate
-            related = self.related_word(form)
-            if related is not None:
-                return Correction(stem(related), True, related=True)
-        return Correction(token, False)
+            return Correction(close, True, self._close_terms.best(word, SPELL_MIN))
+        return None

@@ -47,6 +47,9 @@ FOCUS_BONUS = 0.05
 FOCUS_MAX_SHARE = 0.1
 SENTENCE_DENSE = 0.65  # sentence score = meaning similarity ...
 SENTENCE_LEXICAL = 0.25  # ... plus the idf-weighted share of question words it contains
+# Words of a question (and its topic) keyword search reads: each costs a pass over every
+# passage, and a question has 3-30 of them, a pasted 2,000 characters a few hundred.
+MAX_SEARCH_TOKENS = 64
 # Weight of each ranked list in the fusion; measured on evals/datasets/dev.jsonl.
 WEIGHTS = {"bm25": 1.0, "dense": 1.0, "sentence": 1.0}
 
@@ -121,18 +124,20 @@ class HybridRetriever:
     ) -> Retrieval:
         k = k or self.k
         question, topic = resolve_query(question, history)
-        tokens, unknown = self.index.correct(search_words(question))
+        # Each word is read once, and a long question's words only so far (MAX_WORD_SEARCHES).
+        reading = self.index.read(question, topic)
+        tokens, unknown = self.index.correct(search_words(question), reading)
         bm25_tokens = list(tokens)
         # Every text this question needs is embedded in one model call.
-        texts = {"question": self.index.spell(question)}
+        texts = {"question": self.index.spell(question, reading)}
         if topic:
             # Read as one text, the model resolves "does that go up" against the earlier
             # question (better than averaging the two vectors: gate fact recall +0.01).
-            texts["topic"] = self.index.spell(f"{topic} {question}")
-            bm25_tokens += self.index.correct(search_words(topic))[0]
-        reduced = self.index.without(question, set(unknown)) if unknown else ""
+            texts["topic"] = self.index.spell(f"{topic} {question}", reading)
+            bm25_tokens += self.index.correct(search_words(topic), reading)[0]
+        reduced = self.index.without(question, set(unknown), reading) if unknown else ""
         if words(reduced):
-            texts["reduced"] = self.index.spell(reduced)
+            texts["reduced"] = self.index.spell(reduced, reading)
         vectors = dict(zip(texts, self._vectors(list(texts.values())), strict=True))
         question_vector = vectors["question"]
         vector = vectors.get("topic", question_vector)
@@ -158,8 +163,8 @@ class HybridRetriever:
         query = f"{topic} {question}".strip() if topic else question
         kept = [x for x in sentences if x.chunk.id in top]
         lost = unknown_meaning(question_vector, vectors.get("reduced"), bool(unknown))
-        names = self.index.unknown_names(question)
-        pins = self.index.pinned(question)
+        names = self.index.unknown_names(question, reading)
+        pins = self.index.pinned(question, reading)
         return Retrieval(
             query,
             hits,
@@ -271,6 +276,8 @@ class HybridRetriever:
         return [np.asarray(row, dtype=np.float32) for row in rows]
 
     def _bm25(self, tokens: list[str]) -> list[str]:
+        # A word in no passage adds exactly 0 to every score, yet costs a pass over them all.
+        tokens = [t for t in tokens if t in self.index.vocabulary][:MAX_SEARCH_TOKENS]
         if self.index.bm25 is None or not tokens:
             return []
         scores = self.index.bm25.get_scores(tokens)

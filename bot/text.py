@@ -3,8 +3,11 @@ shape of a question (is it a follow-up? does it ask for an amount or a duration?
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 from bot.chunking import TABLE_RULE
 
@@ -58,6 +61,9 @@ SHORTHAND = {
     "cuz": "because",
 }
 TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+TOKEN_RUN = re.compile(r"[^\W\d_]+")  # letters only, any case and script
+# Where a capital marks no name: a sentence's start, and a person's own name ("I'm Maria").
+SENTENCE_START = re.compile(r"(^|[.?!:]\s+|[\"'(]\s*|\bI'm\s+|\bI am\s+|\bname is\s+)$", re.I)
 # A price ("$90-$120", "~$250", "free") and a salary ("$35K", "$18/hour") look different:
 # a question about what CPT costs is not answered by what a job pays.
 PRICE = re.compile(r"\$\s?\d[\d,.]*(?![\d,.]|\s*K\b)|\bfree\b|\bno[- ]cost\b", re.I)
@@ -90,6 +96,8 @@ MONEY_QUESTION = re.compile(r"\b(cost|price|fee|fees|afford|expensive|cheap)\b|\
 NUMBER_QUESTION = re.compile(r"\bhow (much|many)\b|\bwhat (score|percent)", re.I)
 DURATION_QUESTION = re.compile(r"\bhow (long|soon|quickly|fast)\b|\bhow much time\b", re.I)
 DURATION = re.compile(r"\b(minutes?|hours?|days?|weeks?|months?|years?)\b", re.I)
+# Where SENTENCE_START can match: "name is" and one character before its \b.
+SENTENCE_START_CHARS = 8
 
 
 def stem(word: str) -> str:
@@ -187,7 +195,55 @@ def is_answer_candidate(text: str, section_titles: set[str]) -> bool:
     )
 
 
+def title_case(question: str) -> bool:
+    """A Title Case Question: its capitals mark no names."""
+    inner = [w for w in TOKEN_RUN.findall(question)[1:] if w != "I"]
+    return sum(w[0].isupper() for w in inner) > len(inner) / 2
+
+
+def starts_sentence(text: str, at: int) -> bool:
+    """``SENTENCE_START.search(text[:at])``, reading only the few characters before the
+    word's run of spaces, so a long question is not read again for every word in it."""
+    end = at
+    while end and text[end - 1].isspace():
+        end -= 1
+    return SENTENCE_START.search(text, max(0, end - SENTENCE_START_CHARS), at) is not None
+
+
 def listed_parts(question: str) -> str | None:
     """The plural noun a question asks to have listed ("modules"), if it asks for a list."""
     found = LIST_QUESTION.search(question.strip())
     return found[1].lower() if found else None
+
+
+class CloseWords:
+    """``difflib.get_close_matches(word, words, n=1, cutoff)`` over a fixed list of words,
+    with the same answer, for a fraction of the cost: difflib compares a word with every
+    word of the list in Python; here its own upper bound on the score (the letters two
+    words share) is worked out for the whole list at once, and only the words that can
+    reach the cutoff are compared."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = sorted({w for w in words if w})
+        letters = sorted({c for w in self.words for c in w})
+        self.column = {c: i for i, c in enumerate(letters)}
+        self.counts = np.zeros((len(self.words), len(letters)), dtype=np.int32)
+        for row, word in enumerate(self.words):
+            for c in word:
+                self.counts[row, self.column[c]] += 1
+        self.lengths = np.asarray([len(w) for w in self.words], dtype=np.int64)
+
+    def best(self, word: str, cutoff: float) -> str | None:
+        if not self.words:
+            return None
+        counts = np.zeros(len(self.column), dtype=np.int32)
+        for c in word:
+            column = self.column.get(c)
+            if column is not None:
+                counts[column] += 1
+        shared = np.minimum(self.counts, counts).sum(axis=1)
+        # difflib's quick_ratio(): 2 * shared letters / total length, never below ratio().
+        bound = 2.0 * shared / (self.lengths + len(word))
+        rows = np.flatnonzero(bound >= cutoff - 1e-9)  # the margin: float rounding
+        close = difflib.get_close_matches(word, [self.words[r] for r in rows], n=1, cutoff=cutoff)
+        return close[0] if close else None

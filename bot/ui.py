@@ -47,6 +47,7 @@ GREETING_CHARS = 200
 # digits and spaces carry no markup.
 PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 CITE_MARKER = re.compile(r"\[(\d{1,3})\]")
+MARKDOWN_HEADING = re.compile(r"(?m)^#{1,6}[ \t]+")
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -128,7 +129,8 @@ def format_passage(citation: Citation | None) -> str:
     """The full passage of one source, with the quoted sentence highlighted."""
     if citation is None:
         return NO_SOURCE_HTML
-    passage = citation.passage or citation.quote
+    # Loaders write headings as Markdown "#" lines: show the heading, not the marks.
+    passage = MARKDOWN_HEADING.sub("", citation.passage or citation.quote)
     at = passage.find(citation.quote) if citation.quote else -1
     marked = f"<mark>{escape(citation.quote)}</mark>"
     if at >= 0:

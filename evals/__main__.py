@@ -9,6 +9,7 @@ Exit 0 when every threshold holds, 1 when one fails, 2 when the dataset is unusa
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
@@ -28,11 +29,37 @@ from evals.runner import (
 EVAL_INDEXES = Path(".faqbot/evals")
 
 
+def stage_corpus(paths: list[Path]) -> tuple[Path, Path]:
+    """The corpus folder to ingest for ``--corpus``, and where its index lives. One folder
+    is used as it is; files are copied into a folder of their own (a folder of pages may
+    hold notes that are not pages, so naming the files is the precise way)."""
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(path)
+    if len(paths) == 1 and paths[0].is_dir():
+        home = EVAL_INDEXES / paths[0].resolve().name
+        return paths[0], home
+    home = EVAL_INDEXES / "-".join(sorted(p.stem for p in paths))[:80]
+    staged = home / "corpus"
+    if staged.exists():
+        shutil.rmtree(staged)
+    staged.mkdir(parents=True)
+    for path in paths:
+        if path.is_dir():
+            shutil.copytree(path, staged / path.name)
+        else:
+            shutil.copy2(path, staged / path.name)
+    return staged, home
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
     parser.add_argument("--dataset", required=True, type=Path)
     parser.add_argument("--report", type=Path)
-    parser.add_argument("--corpus", type=Path, help="answer from this folder's pages")
+    parser.add_argument(
+        "--corpus", type=Path, action="append", default=[],
+        help="answer from this folder's pages, or from these files (repeatable)",
+    )  # fmt: skip
     parser.add_argument("--k", type=int, default=5, help="passages retrieved per question")
     parser.add_argument("--mode", choices=("extractive", "llm"), default="extractive")
     parser.add_argument("--thresholds", type=Path, default=None)
@@ -50,15 +77,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     settings = Settings.from_env().with_(top_k=max(args.k, 1))
     if args.corpus:
-        if not args.corpus.is_dir():
-            print(f"--corpus {args.corpus}: no such folder", file=sys.stderr)
+        try:
+            corpus_dir, home = stage_corpus(args.corpus)
+        except FileNotFoundError as exc:
+            print(f"--corpus {exc}: no such file or folder", file=sys.stderr)
             return 2
-        name = args.corpus.resolve().name
         settings = settings.with_(
-            corpus_dir=args.corpus,
-            index_dir=EVAL_INDEXES / name / "index",
+            corpus_dir=corpus_dir,
+            index_dir=home / "index",
+            data_dir=home / "data",
             chroma_url="",
-            profile=Profile.load({}, args.corpus),
+            profile=Profile.load({}, corpus_dir),
         )
     if args.mode == "extractive":
         settings = settings.with_(llm="")

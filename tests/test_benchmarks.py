@@ -193,3 +193,57 @@ def test_the_lean_client_reads_one_response_and_leaves_the_next() -> None:
     request = _request(8000, "What is CPT?")
     assert request.startswith(b"POST /api/ask HTTP/1.1\r\n")
     assert request.endswith(b'{"question": "What is CPT?"}')
+
+
+def test_long_questions_are_2000_characters_of_words_never_repeated() -> None:
+    import random
+
+    from benchmarks import question_cost
+
+    rng = random.Random(1)
+    question = question_cost.long_question(question_cost.distinct(rng))
+    words = question.rstrip("?").split()
+    assert len(question) == question_cost.LONG_CHARS and question.endswith("?")
+    assert len(set(words[:-1])) == len(words) - 1  # the last may be cut short
+    pool = question_cost.long_question(question_cost.distinct(rng, ["ab", "cd", "ef"]), 9)
+    assert sorted(pool.rstrip("?").split()) == ["ab", "cd", "ef"]
+    with pytest.raises(ValueError, match="every word of the pool"):
+        question_cost.long_question(question_cost.distinct(rng, ["ab", "cd"]), 20)
+
+
+def test_question_kinds_are_spread_over_the_run() -> None:
+    from benchmarks.question_cost import interleaved
+
+    order = [kind for kind, _ in interleaved({"a": ["1", "2", "3", "4"], "b": ["x"]})]
+    assert sorted(order) == ["a", "a", "a", "a", "b"] and order[0] == "a" and order[-1] == "a"
+
+
+def test_soak_memory_figures_leave_out_the_warm_up() -> None:
+    from benchmarks import soak
+
+    assert soak.slope_per_minute([(0.0, 100.0), (60.0, 101.0), (120.0, 102.0)]) == 1.0
+    assert soak.slope_per_minute([(0.0, 100.0)]) is None
+    # RSS climbs while caches fill (the first 20%), then stays flat
+    samples = [(float(t), 300.0 + min(t, 20)) for t in range(0, 101, 5)]
+    figures = soak.memory_figures(samples, 100.0)
+    assert figures["rss_start_mb"] == 300.0 and figures["rss_after_warmup_mb"] == 320.0
+    assert figures["rss_end_mb"] == 320.0 and figures["growth_after_warmup_mb"] == 0.0
+    assert figures["slope_after_warmup_mb_per_min"] == 0.0
+
+
+def test_soak_asks_new_questions_that_never_repeat() -> None:
+    from benchmarks import soak
+
+    known, new = soak.questions()
+    made = [new() for _ in range(500)]
+    assert len(set(made)) == 500 and not set(made) & set(known)
+
+
+@pytest.mark.integration
+def test_soak_runs_bounded_against_the_real_app() -> None:
+    from benchmarks import soak
+
+    result = soak.run(minutes=0.1, clients=2, sample_seconds=1.0)
+    assert result["clients"] == 2 and result["answers"] > 0 and result["error_count"] == 0
+    assert result["rss_samples"] >= 3 and result["rss_after_warmup_mb"] > 0
+    assert result["slope_after_warmup_mb_per_min"] is not None

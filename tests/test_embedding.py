@@ -70,3 +70,35 @@ def test_a_questions_texts_are_embedded_in_one_call_that_only_encodes_new_ones(
 def test_known_words_come_from_the_model_vocabulary(model: MiniLMEmbeddings) -> None:
     words = model.known_words()
     assert {"score", "exam", "safety"} <= words and "saftey" not in words
+
+
+def test_the_query_vector_cache_keeps_at_most_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = MiniLMEmbeddings(cache_size=5)
+    encoded: list[str] = []
+
+    def fake(texts: list[str]) -> list[list[float]]:
+        encoded.extend(texts)
+        return [[float(len(t))] for t in texts]
+
+    monkeypatch.setattr(model, "embed_documents", fake)
+    for n in range(50):
+        assert model.embed_query(f"question {n}") == [float(len(f"question {n}"))]
+        assert model.cache_info() == (min(n + 1, 5), 5)
+    model.embed_query("question 49")  # the newest are kept
+    assert len(encoded) == 50
+
+
+@pytest.mark.integration
+def test_a_long_query_is_read_as_its_start_and_its_end(model: MiniLMEmbeddings) -> None:
+    from bot.embedding import QUERY_MAX_TOKENS
+
+    long = "I was laid off. " + "My plant runs Siemens kits in Ohio and Texas. " * 40 + "Who pays?"
+    read = model.query_text(long)
+    assert read.startswith("I was laid off.") and read.endswith("Texas. Who pays?")
+    pieces = model._splitter().encode(read).ids
+    assert QUERY_MAX_TOKENS - 2 <= len(pieces) <= QUERY_MAX_TOKENS + 2  # re-split at the seam
+    assert model.query_text("What is CPT?") == "What is CPT?"
+    short = "How much is the Safety module? " * 3  # more characters than pieces allowed
+    assert model.query_text(short) == short
+    vector = np.asarray(model.embed_query(long))
+    assert np.allclose(vector, model.embed_documents([read])[0], atol=1e-5)

@@ -92,3 +92,51 @@ def test_the_outline_of_a_section_is_its_sub_sections_first_chunks(chain: FaqCha
         "4. Maintenance Awareness",
     ]
     assert index.outline("employers") == ("", [])  # no section with parts names them
+
+
+def junk(n: int, start: int = 0) -> list[str]:
+    """Made-up words no corpus and no English dictionary has: "zqxa", "zqxb", ..."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return [f"zqx{letters[i // 26 % 26]}{letters[i % 26]}" for i in range(start, start + n)]
+
+
+def test_a_long_question_gets_word_searches_for_its_first_words_only(
+    chain: FaqChain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedded: list[str] = []
+    embeddings = chain.retriever.index._embeddings
+    for name in ("embed_query", "embed_documents"):
+        real = getattr(embeddings, name)
+
+        def spy(texts, real=real):  # type: ignore[no-untyped-def]
+            embedded.extend([texts] if isinstance(texts, str) else texts)
+            return real(texts)
+
+        monkeypatch.setattr(embeddings, name, spy)
+    chain.retrieve(" ".join(junk(300)) + "?")
+    # each searched word is embedded at most twice (as typed, and its stem)
+    assert len([t for t in embedded if " " not in t]) <= 2 * index_module.MAX_WORD_SEARCHES
+
+
+def test_words_past_the_search_budget_count_as_unknown_however_often_seen(
+    chain: FaqChain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_module, "MAX_WORD_SEARCHES", 3)
+    index = chain.retriever.index
+    assert index.correct(["saftey", *junk(3)])[0][0] == "safety"  # searched: a typo fixed
+    late = ["zqxaa", "zqxab", "zqxac", "saftey"]
+    assert index.correct(late) == (late, late)  # past the budget: left as typed
+    # the same question reads the same, though "saftey" is known by now
+    assert chain.retrieve(" ".join(late)).unknown_terms == late
+    assert index.spell(" ".join(late)) == " ".join(late)
+
+
+def test_the_corrections_kept_stay_within_their_bound(
+    chain: FaqChain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_module, "CORRECTIONS_CACHE_SIZE", 20)
+    index = chain.retriever.index
+    for start in range(0, 200, 5):
+        index.correct(junk(5, start))  # fewer than MAX_WORD_SEARCHES: each one searched
+        assert index.cache_info() == (min(start + 5, 20), 20)
+    assert index.correct(["saftey"])[0] == ["safety"]  # still corrects

@@ -174,3 +174,19 @@ def test_the_langchain_retriever_returns_documents_with_offsets(chain: FaqChain)
     assert {"source", "section", "start", "end", "score", "rank"} <= set(meta)
     source = (chain.settings.corpus_dir / meta["source"]).read_text()
     assert source[meta["start"] : meta["end"]] == docs[0].page_content
+
+
+def test_keyword_search_reads_a_bounded_number_of_known_words(
+    chain: FaqChain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hybrid = chain.retriever
+    bm25 = hybrid.index.bm25
+    asked: list[list[str]] = []
+    scores = bm25.get_scores
+    monkeypatch.setattr(bm25, "get_scores", lambda q: asked.append(list(q)) or scores(q))
+    known = sorted(hybrid.index.vocabulary)
+    ranked = hybrid._bm25(["safety", "zzyzx", "module"])
+    assert asked[-1] == ["safety", "module"]  # a word in no passage scores 0 everywhere
+    assert ranked == hybrid._bm25(["safety", "module"])
+    hybrid._bm25(known * 3)
+    assert asked[-1] == known[: retrieval_module.MAX_SEARCH_TOKENS]

@@ -426,3 +426,20 @@ def test_mounted_app_serves_and_refuses_uploads(stub: StubChain, settings: Setti
         for size in (10, 100_000):
             files = {"files": ("f.txt", b"x" * size, "text/plain")}
             assert client.post("/chat/gradio_api/upload", files=files).status_code == 413
+
+
+def test_the_passage_shows_headings_without_their_markdown_marks() -> None:
+    c = cite(quote="No, applying is free.", passage="### Is there a fee?\n\nNo, applying is free.")
+    out = ui.format_passage(c)
+    assert "###" not in out and "Is there a fee?" in out
+    assert "<mark>No, applying is free.</mark>" in out
+
+
+def test_a_source_links_to_its_web_page_and_names_its_pdf_page() -> None:
+    web = cite(section="Applying", url="https://hv.example/admissions#fee")
+    label = ui.format_sources([web])
+    assert '<a href="https://hv.example/admissions#fee" target="_blank"' in label
+    assert 'rel="noopener noreferrer"' in label
+    hostile = ui.format_sources([cite(url="javascript:alert(1)")])
+    assert "<a " not in hostile and "javascript" not in hostile
+    assert "guide.pdf, p. 3-4" in ui.format_sources([cite(source="guide.pdf", pages="3-4")])
