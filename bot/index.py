@@ -380,15 +380,16 @@ class CorpusIndex:
         must not become "scope", or questions the guide does not cover would look covered.
         "saftey" may become "safety"."""
         token = stem(word)
-        real_word = word in self.known_words
-        if not real_word and len(word) >= 3:
+        if word in self.known_words:
+            return None  # a real word is never respelled: "president" is not "residents"
+        if len(word) >= 3:
             # "wat", "wich", "whats": a misspelled question word, not a topic
             slip = self._slips.best(word, 0.75)
             if slip:
                 return Correction(None, True, slip)
-        close = self._close_tokens.best(token, 0.9 if real_word else 0.75)
+        close = self._close_tokens.best(token, 0.75)
         # Three letters ("exm") are a typo only when one letter is missing from a corpus word.
-        if close and (len(token) >= 4 or (not real_word and len(close) == 4)):
+        if close and (len(token) >= 4 or len(close) == 4):
             # Respelled for the model only when surely the same word ("qualty"), not a
             # neighbour ("cheapest"/"cheaper" can be a fine match for search, not meaning).
             return Correction(close, True, self._close_terms.best(word, SPELL_MIN))

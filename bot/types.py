@@ -86,3 +86,34 @@ class FetchedPage:
     not_modified: bool = False
     stale: bool = False
     links: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A contiguous slice of one corpus file, with what is needed to cite it."""
+
+    id: str
+    source: str
+    section: str
+    start: int
+    end: int
+    text: str
+    context: str = ""
+    kind: str = "text"  # "questions": only bare questions (an FAQ index), holds no answer
+    question: str = ""  # an FAQ entry's question: the section is the question, text its answer
+    url: str = ""  # a web page's address (with the heading's #id where it has one)
+    pages: str = ""  # PDF pages the chunk lies on: "3" or "3-4"
+
+    @property
+    def embed_text(self) -> str:
+        parts = [self.section, self.context, self.text]
+        return "\n".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A sentence, list item or table row inside a source file."""
+
+    start: int
+    end: int
+    text: str

@@ -25,6 +25,18 @@ def test_typos_are_respelled_for_the_model_but_real_words_are_left_alone(
     assert index.correct(["wich", "n", "safety"]) == (["safety"], [])
 
 
+def test_a_real_word_is_never_respelled_however_close_to_a_corpus_word(chain: FaqChain) -> None:
+    index = chain.retriever.index
+    index.known_words = frozenset({"safely", "modal"})
+    assert index.spell("work safely with the modal") == "work safely with the modal"
+
+
+def test_the_same_spelling_unknown_as_a_word_is_read_as_a_typo(chain: FaqChain) -> None:
+    index = chain.retriever.index
+    index.known_words = frozenset()
+    assert index.spell("work safely with the modal") == "work safety with the modal"
+
+
 def test_a_sentence_scores_as_its_closest_list_item_less_a_margin(chain: FaqChain) -> None:
     index = chain.retriever.index
     vector = np.asarray(chain.retriever.embeddings.embed_query("ergonomics"), dtype=np.float32)
