@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 TORCH_ARGS := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
 
-.PHONY: install browser run ingest test unit evals check audit lock bench screenshot demo clean
+.PHONY: install browser run ingest test unit evals evals-corpora check audit lock bench screenshot demo clean
 
 install: $(STAMP)
 
@@ -43,6 +43,26 @@ unit: install browser
 evals: install ingest
 	$(PY) -m evals --dataset evals/datasets/cpt_faq.jsonl --report evals/reports/latest.json
 	$(PY) -m evals --dataset evals/datasets/dev.jsonl --report evals/reports/dev.json --report-only --quiet
+	$(MAKE) --no-print-directory evals-corpora
+
+# Other institutions' real pages (../shared/corpora, beside the checkout in CI): each suite's
+# held-out test split gates on its own thresholds; its dev split (tuned on) only reports.
+CORPORA ?= ../shared/corpora
+SUITES := lbcc_ill:html-faq/lbcc-library-illfaq.html \
+	cornell_cam:pdf/cornell-cam-graduate-handbook.pdf \
+	cmu_15440:markdown-course/cmu-15-440-syllabus.md
+evals-corpora: install
+	@if [ ! -d "$(CORPORA)" ]; then \
+		echo "Skipping the corpus suites: $(CORPORA) is absent (CI lays shared/ beside the checkout)."; \
+		exit 0; fi; \
+	for suite in $(SUITES); do name=$${suite%%:*}; page=$(CORPORA)/$${suite#*:}; \
+		echo "== $$name (test split, gating)"; \
+		$(PY) -m evals --dataset evals/datasets/corpora/$$name.test.jsonl --corpus $$page \
+			--thresholds evals/thresholds/$$name.toml --report evals/reports/$$name.test.json --quiet || exit 1; \
+		echo "== $$name (dev split, report only)"; \
+		$(PY) -m evals --dataset evals/datasets/corpora/$$name.dev.jsonl --corpus $$page \
+			--thresholds evals/thresholds/$$name.toml --report evals/reports/$$name.dev.json --report-only --quiet || exit 1; \
+	done
 
 test: unit evals
 

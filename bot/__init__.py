@@ -1,4 +1,4 @@
-"""CPT FAQ bot: a grounded, citing assistant for the MSSC Certified Production Technician guide.
+"""FAQ bot: a grounded, citing assistant that answers from a college's own pages.
 
 Heavy libraries (torch, chromadb, gradio) are imported lazily by the modules that need
 them, so ``import bot`` stays cheap.

@@ -38,7 +38,7 @@ __all__ = [
 ]  # fmt: skip
 
 # Bump when chunking changes, so ingest knows an index built by older code is stale.
-CHUNKER_VERSION = 14
+CHUNKER_VERSION = 15
 END_PUNCT = ".!?:;,"
 MAX_HEADING_CHARS = 80
 MAX_QUESTION_CHARS = 200
@@ -66,7 +66,8 @@ def chunk_loaded(document: Document, chunk_chars: int = 700) -> list[Chunk]:
     as Markdown-flavoured text; each chunk learns its page's address (with the ``#id`` of
     its heading) and the PDF pages it lies on."""
     markdown = document.kind != "txt"
-    chunks = chunk_document(document.text, document.source, chunk_chars, markdown=markdown)
+    entries = frozenset(" > ".join(s.path) for s in document.sections if s.question)
+    chunks = chunk_document(document.text, document.source, chunk_chars, markdown, entries)
     anchors = {" > ".join(s.path): s.anchor for s in document.sections if s.anchor}
     out = []
     for chunk in chunks:
@@ -81,15 +82,23 @@ def chunk_loaded(document: Document, chunk_chars: int = 700) -> list[Chunk]:
 
 
 def chunk_document(
-    text: str, source: str, chunk_chars: int = 700, markdown: bool | None = None
+    text: str,
+    source: str,
+    chunk_chars: int = 700,
+    markdown: bool | None = None,
+    entries: frozenset[str] = frozenset(),
 ) -> list[Chunk]:
-    """Chunk one file's text. ``source`` is the name citations will show."""
+    """Chunk one file's text. ``source`` is the name citations will show. A section whose
+    title is a question, or whose path is in ``entries`` (FAQ entries a loader found,
+    such as "Lost materials" in a list of policies), is one chunk: its answer, whole."""
     if markdown is None:
         markdown = source.lower().endswith((".md", ".markdown"))
     units = _label_units(_lines(text), markdown)
     chunks: list[Chunk] = []
     for path, section_units in _sections(units):
-        chunks.extend(_pack(section_units, " > ".join(path), source, text, chunk_chars))
+        section = " > ".join(path)
+        entry = bool(path) and (path[-1].endswith("?") or section in entries)
+        chunks.extend(_pack(section_units, section, source, text, chunk_chars, entry))
     return chunks
 
 
@@ -229,10 +238,9 @@ def _shape(title: str) -> str:
 
 
 def _pack(
-    units: list[_Unit], section: str, source: str, text: str, chunk_chars: int
+    units: list[_Unit], section: str, source: str, text: str, chunk_chars: int, entry: bool
 ) -> Iterator[Chunk]:
-    title = section.rsplit(" > ", 1)[-1]
-    question = title if title.endswith("?") else ""
+    question = section.rsplit(" > ", 1)[-1] if entry else ""
     whole = sum(len(u.text) + 1 for u in units) <= chunk_chars * QA_MAX_BUDGETS
     if question and whole:
         chunk_chars = chunk_chars * QA_MAX_BUDGETS  # a question and its answer stay together

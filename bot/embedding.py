@@ -49,7 +49,7 @@ TOKEN_BUDGET = 512  # padded tokens per ONNX batch
 BACKENDS = ("auto", "onnx", "torch")
 ONNX_OPSET = 17
 ONNX_TOLERANCE = 1e-4  # an export whose vectors differ from torch's by more is not used
-_PROBE = ["How much does the CPT cost?", "Safety: Wear protective equipment on the floor."]
+_PROBE = ["How much does the course cost?", "Safety: Wear protective equipment on the floor."]
 _EXPORT_LOCK = threading.Lock()
 
 

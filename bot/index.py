@@ -41,7 +41,7 @@ RELATED_WORD_MIN = 0.66
 # the question by more than this (clauses are short, so they match loosely more often).
 PIECE_MARGIN = 0.05
 # A name or number in the question pins the fact asked for ("how much is OSHA 30"), unless
-# it is in more than this share of passages: then it is the guide's topic ("CPT"), not a pin.
+# it is in more than this share of passages: then it is the pages' topic ("ILL" on a library FAQ), not a pin.
 PIN_MAX_SHARE = 1 / 3
 WORD = re.compile(TOKEN.pattern, re.I)  # text.TOKEN, keeping the case: "SMSCP", "Siemens"
 # Where a capital marks no name in the guide: a line, sentence, list item or table cell start.
@@ -267,7 +267,7 @@ class CorpusIndex:
     def pinned(self, question: str, reading: Reading | None = None) -> list[str]:
         """The names the guide knows and numbers after them that the question asks about
         ("Siemens", "SMSCP", "1" in "how much is Siemens SMSCP Level 1"): a quote that
-        answers it must mention them. The guide's own topic ("CPT") pins nothing."""
+        answers it must mention them. The pages' own topic pins nothing."""
         fixes = self.read(question) if reading is None else reading
         pins: list[str] = []
         previous: str | None = None

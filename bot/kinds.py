@@ -3,7 +3,7 @@
 "How much is OSHA 10?" asks for a price, "how many questions..." for a count, "who is
 the president..." for a person's name. Only a sentence holding that kind of fact, about
 the names and numbers the question pins, can answer it; where none of the strong passages
-has one, the guide does not say. "What does CPT stand for?" is answered by the sentence
+has one, the guide does not say. "What does FAFSA stand for?" is answered by the sentence
 that spells it out.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from bot.retrieval import ScoredSentence
 from bot.text import COST_QUESTION, PAY_QUESTION, PRICE, SALARY, STOPWORDS, tokenize
 
-# "What does CPT stand for?": the sentence that spells it out, "... Technician (CPT)".
+# "What does SAP stand for?": the sentence that spells it out, "... Progress (SAP)".
 ACRONYM_QUESTION = re.compile(
     r"\bwhat (?:does|do|is) (?:the |an? )?([A-Za-z][\w&/-]{1,15}) (?:stand for|short for|mean)\b"
     r"|\b([A-Za-z][\w&/-]{1,15}) (?:stands for|acronym|abbreviation)\b",

@@ -42,7 +42,7 @@ RERANK_FUSION_WEIGHT = 0.5  # how much the fused rank counts next to the best se
 RERANK_PASSAGE_WEIGHT = 0.5  # ... and the whole passage's similarity
 FRAGMENT_PENALTY = 0.1
 # A sentence holding the question's rarest word (in at most this share of the passages)
-# gets a bonus: "bundle" or "cybersecurity" pins the answer down where "CPT" cannot.
+# gets a bonus: "bundle" or "cybersecurity" pins the answer down where the pages' topic cannot.
 FOCUS_BONUS = 0.05
 FOCUS_MAX_SHARE = 0.1
 SENTENCE_DENSE = 0.65  # sentence score = meaning similarity ...
@@ -239,7 +239,7 @@ class HybridRetriever:
 
     def _focus(self, q_tokens: set[str]) -> str | None:
         """The question's rarest word the guide uses, if it is rare enough to pin down the
-        answer ("bundle", "cybersecurity") rather than the topic ("cpt", "module")."""
+        answer ("bundle", "cybersecurity") rather than the topic ("loan", "module")."""
         known = [t for t in q_tokens if t in self.index.vocabulary]
         if not known:
             return None

@@ -65,7 +65,7 @@ TOKEN_RUN = re.compile(r"[^\W\d_]+")  # letters only, any case and script
 # Where a capital marks no name: a sentence's start, and a person's own name ("I'm Maria").
 SENTENCE_START = re.compile(r"(^|[.?!:]\s+|[\"'(]\s*|\bI'm\s+|\bI am\s+|\bname is\s+)$", re.I)
 # A price ("$90-$120", "~$250", "free") and a salary ("$35K", "$18/hour") look different:
-# a question about what CPT costs is not answered by what a job pays.
+# a question about what a course costs is not answered by what a job pays.
 PRICE = re.compile(r"\$\s?\d[\d,.]*(?![\d,.]|\s*K\b)|\bfree\b|\bno[- ]cost\b", re.I)
 SALARY = re.compile(r"\$\s?\d[\d,.]*\s*K\b|\$\s?\d[\d,.]*\s*(/|per |an |a )(hr|hour|year)\b", re.I)
 # A price or a pay question asks for the amount: it opens with how/what/which, or is terse
@@ -175,7 +175,7 @@ def is_elliptical(question: str) -> bool:
 
 
 def is_fragment(text: str) -> bool:
-    """A title or label ("MSSC — CPT 4.0 Courses and Modules."): no function words and no
+    """A title or label ("Registrar — Fall 2026 Course Catalog."): no function words and no
     "label: value" shape. It names a topic without saying anything about it. A list of
     things ("Covers energy efficiency, waste reduction, ...") is content, not a title."""
     raw = TOKEN.findall(text.lower())

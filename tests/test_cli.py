@@ -17,6 +17,9 @@ def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("cli")
     (root / "corpus").mkdir()
     (root / "corpus" / GUIDE.name).write_text(GUIDE.read_text())
+    # the demo's site profile, read from beside the corpus as `make run` reads it
+    profile = GUIDE.with_name("faqbot.toml")
+    (root / "corpus" / profile.name).write_text(profile.read_text())
     env = {
         **os.environ,
         "FAQBOT_CORPUS_DIR": str(root / "corpus"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from bot.config import Profile
@@ -83,3 +86,19 @@ def test_refusals_speak_in_the_words_of_the_site_profile() -> None:
     assert "Harbor Valley's admissions pages" in refusal_text(WRITING, profile)
     assert "admissions@hv.example" in refusal_text(LANGUAGE, profile)
     assert refusal_text(INJECTION, profile) == profile.not_covered
+
+
+DATASETS = sorted(Path(__file__).resolve().parents[1].glob("evals/datasets/**/*.jsonl"))
+
+
+def test_no_answerable_question_of_any_eval_set_is_refused_by_the_screen() -> None:
+    """The screen is measured on every corpus's ordinary questions: it refuses none."""
+    answerable = [
+        case["question"]
+        for path in DATASETS
+        for case in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+        if case["answerable"]
+    ]
+    assert len(DATASETS) >= 8 and len(answerable) > 250
+    refused = [q for q in answerable if screen_question(q)]
+    assert refused == []

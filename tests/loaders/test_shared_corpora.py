@@ -58,3 +58,29 @@ def test_pdf_handbook_yields_pages_and_numbered_sections() -> None:
     assert deep and all(len(s.path) == 4 for s in deep)  # title > 9 > 9.1 > 9.1.2
     assert all(s.page for s in numbered)
     assert "\ufb01" not in doc.text and "special-ization" not in doc.text  # ligature, hyphen
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "html-faq/lbcc-library-illfaq.html",
+        "markdown-course/cmu-15-440-syllabus.md",
+        "pdf/cornell-cam-graduate-handbook.pdf",
+    ],
+)
+def test_chunks_of_each_corpus_keep_sections_and_faq_pairs_and_no_markup(relative: str) -> None:
+    from bot.chunking import chunk_loaded
+    from bot.sentences import split_sentences
+
+    doc = _load(relative)
+    chunks = chunk_loaded(doc, 1000)
+    assert {c.section for c in chunks} >= {" > ".join(s.path) for s in doc.sections if s.question}
+    faq = {s.title for s in doc.sections if s.question}
+    # one chunk per FAQ entry, its section the question, the question never a quote
+    assert sorted(c.question for c in chunks if c.question) == sorted(faq)
+    for chunk in chunks:
+        assert MARKUP.search(chunk.text) is None, chunk.text[:80]
+        for leak in ("{%", "{{", "<!--", "-->", "<?php", "layout:", "<summary", "</p>"):
+            assert leak not in chunk.text, (leak, chunk.section)
+        quotes = [s.text for s in split_sentences(chunk)]
+        assert not any(q.startswith("#") for q in quotes)  # a heading is never quoted
