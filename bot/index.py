@@ -41,7 +41,8 @@ RELATED_WORD_MIN = 0.66
 # the question by more than this (clauses are short, so they match loosely more often).
 PIECE_MARGIN = 0.05
 # A name or number in the question pins the fact asked for ("how much is OSHA 30"), unless
-# it is in more than this share of passages: then it is the pages' topic ("ILL" on a library FAQ), not a pin.
+# it is in more than this share of passages: then it is the pages' topic ("ILL" on a library
+# FAQ), not a pin.
 PIN_MAX_SHARE = 1 / 3
 WORD = re.compile(TOKEN.pattern, re.I)  # text.TOKEN, keeping the case: "SMSCP", "Siemens"
 # Where a capital marks no name in the guide: a line, sentence, list item or table cell start.
