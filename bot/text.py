@@ -66,7 +66,7 @@ TOKEN_RUN = re.compile(r"[^\W\d_]+")  # letters only, any case and script
 SENTENCE_START = re.compile(r"(^|[.?!:]\s+|[\"'(]\s*|\bI'm\s+|\bI am\s+|\bname is\s+)$", re.I)
 # A price ("$90-$120", "~$250", "free") and a salary ("$35K", "$18/hour") look different:
 # a question about what a course costs is not answered by what a job pays.
-PRICE = re.compile(r"\$\s?\d[\d,.]*(?![\d,.]|\s*K\b)|\bfree\b|\bno[- ]cost\b", re.I)
+PRICE = re.compile(r"\$\s?\d[\d,.]*(?![\d,.]|\s*K\b)|\bfree\b|\bno[- ](cost|charge|fee)s?\b", re.I)
 SALARY = re.compile(r"\$\s?\d[\d,.]*\s*K\b|\$\s?\d[\d,.]*\s*(/|per |an |a )(hr|hour|year)\b", re.I)
 # A price or a pay question asks for the amount: it opens with how/what/which, or is terse
 # ("OSHA 10 price"). "Who pays for it?", "can WIOA cover the fees?" ask something else.

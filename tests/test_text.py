@@ -45,3 +45,11 @@ def test_a_sentence_start_is_read_from_the_words_just_before() -> None:
     for at in range(len(text) + 1):
         expected = SENTENCE_START.search(text[:at]) is not None
         assert starts_sentence(text, at) is expected, (at, text[max(0, at - 12) : at])
+
+
+def test_no_charge_is_a_price_as_free_is() -> None:
+    from bot.text import PRICE
+
+    for said in ("There is no charge for this service.", "No fees apply.", "It is free.", "$40"):
+        assert PRICE.search(said), said
+    assert not PRICE.search("Charges apply to lost items.")
