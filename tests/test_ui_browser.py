@@ -79,7 +79,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     corpus = root / "corpus"
     corpus.mkdir()
     shutil.copy(GUIDE, corpus / GUIDE.name)
-    (corpus / "hostile.md").write_text(HOSTILE_DOC, encoding="utf-8")
+    # Plain text reaches the chat as written (the Markdown loader would drop the markup).
+    (corpus / "hostile.txt").write_text(HOSTILE_DOC, encoding="utf-8")
     demo = Profile.load({}, GUIDE.parent)  # the demo corpus's own profile and suggestions
     settings = Settings(corpus_dir=corpus, index_dir=root / "index", data_dir=root / "data",
                         min_evidence=0.2, profile=demo)  # fmt: skip
