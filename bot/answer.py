@@ -138,10 +138,11 @@ class ExtractiveAnswerer:
 
     def _select(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
         best = scored[0]
-        if best.span.text.rstrip().endswith(":"):
+        if introduces_list(best):
             items = list_after(best, scored)
             if items:  # "...fall into one of three categories:" is answered by its list
-                return [best, *items]
+                lead = [x for x in scored if _between(best, x) and not LIST_ITEM.match(x.span.text)]
+                return [best, *sorted(lead, key=lambda x: x.span.start), *items]
         chosen = [best]
         words = _words(best.span.text)
         seen = set(tokenize(best.span.text))
@@ -204,6 +205,22 @@ def with_lead(item: ScoredSentence, selected: Sequence[ScoredSentence] = ()) -> 
     start = before[-1].start
     joined = Span(start, span.end, chunk.text[start - chunk.start : span.end - chunk.start])
     return ScoredSentence(item.score, item.dense, chunk, joined)
+
+
+def introduces_list(item: ScoredSentence) -> bool:
+    """A sentence that ends with ":", or whose paragraph does ("Your grade is based on these
+    weights. They vary by project:"), leads the list after it."""
+    chunk = item.chunk
+    rest = chunk.text[item.span.end - chunk.start :].split("\n", 1)[0]
+    return (rest.strip() or item.span.text).rstrip().endswith(":")
+
+
+def _between(lead: ScoredSentence, other: ScoredSentence) -> bool:
+    """Whether ``other`` is a later sentence of the lead's own paragraph."""
+    if other.chunk.id != lead.chunk.id or other.span.start <= lead.span.start:
+        return False
+    gap = lead.chunk.text[lead.span.end - lead.chunk.start : other.span.start - lead.chunk.start]
+    return "\n" not in gap
 
 
 def list_after(lead: ScoredSentence, pool: list[ScoredSentence]) -> list[ScoredSentence]:

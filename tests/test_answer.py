@@ -180,3 +180,23 @@ def test_llm_saying_not_covered_abstains(chain: FaqChain) -> None:
     llm_chain(chain, "NOT_COVERED")
     answer = chain.ask("How much does the full CPT cost?")
     assert answer.abstained and not answer.citations
+
+
+def test_a_paragraph_ending_in_a_colon_brings_its_list() -> None:
+    from bot.answer import ExtractiveAnswerer
+    from bot.chunking import chunk_document
+    from bot.retrieval import Retrieval, ScoredSentence
+    from bot.sentences import split_sentences
+
+    text = (
+        "## Grading\n\nYour grade is based on these weights. They vary a little by term:\n\n"
+        "- 45% Projects\n- 10% Homework\n- 45% Exams\n\nExams are closed book.\n"
+    )
+    (chunk,) = chunk_document(text, "syllabus.md", 1000)
+    spans = split_sentences(chunk)
+    scored = [ScoredSentence(0.9 - i / 100, 0.9, chunk, s) for i, s in enumerate(spans)]
+    retrieval = Retrieval("how is the grade broken down", [], [], [], scored, 0.0, [], [])
+    answer = ExtractiveAnswerer(0.2).answer("how is the grade broken down", retrieval)
+    assert "45% Projects" in answer.text and "10% Homework" in answer.text
+    assert answer.text.index("based on these weights") < answer.text.index("vary a little")
+    assert "closed book" not in answer.text
