@@ -11,9 +11,12 @@ import re
 import shutil
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -235,3 +238,59 @@ def part_main(
         record = {"machine": machine_info(), "result": result}
         (RESULTS / result_file).write_text(json.dumps(record, indent=2) + "\n")
     return 0
+
+
+@contextmanager
+def served_app(prefix: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``app.py`` as served, on a free loopback port over a fresh index of the guide, with
+    the per-client limits lifted (every benchmark client shares one address). Yields its
+    URL and process; stops it and removes the index afterwards."""
+    from bot.ingest import ingest
+
+    tmp = temp_index(prefix=prefix)
+    port = free_port()
+    env = {
+        **os.environ,
+        "FAQBOT_CORPUS_DIR": str(tmp.settings.corpus_dir),
+        "FAQBOT_INDEX_DIR": str(tmp.settings.index_dir),
+        "FAQBOT_DATA_DIR": str(tmp.settings.data_dir),
+        "FAQBOT_HOST": "127.0.0.1",
+        "FAQBOT_PORT": str(port),
+        "FAQBOT_RATE_PER_MINUTE": "100000000",
+        "FAQBOT_RATE_PER_DAY": "100000000",
+    }
+    server = None
+    try:
+        ingest(tmp.settings, real_embeddings())
+        server = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=ROOT, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        wait_for_health(url, server)
+        yield url, server
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=30)
+        tmp.cleanup()
+
+
+def wait_for_health(url: str, server: subprocess.Popen[bytes]) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("app.py exited before serving")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("app.py did not answer /healthz in 120 s")

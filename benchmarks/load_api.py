@@ -12,22 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from typing import Any
 
 from benchmarks.common import (
-    ROOT,
-    free_port,
     load_cases,
     part_main,
     proc_status_kb,
-    real_embeddings,
+    served_app,
     summary_ms,
-    temp_index,
 )
 
 CLIENTS, SECONDS, MAX_REQUESTS = 50, 60.0, 50_000
@@ -116,59 +110,13 @@ async def _response_status(reader: asyncio.StreamReader) -> int:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from bot.ingest import ingest
-
     questions = [c.question for c in load_cases() if not c.history]
-    tmp = temp_index(prefix="bench-api-")
-    port = free_port()
-    env = {
-        **os.environ,
-        "FAQBOT_CORPUS_DIR": str(tmp.settings.corpus_dir),
-        "FAQBOT_INDEX_DIR": str(tmp.settings.index_dir),
-        "FAQBOT_DATA_DIR": str(tmp.settings.data_dir),
-        "FAQBOT_HOST": "127.0.0.1",
-        "FAQBOT_PORT": str(port),
-        "FAQBOT_RATE_PER_MINUTE": "100000000",
-        "FAQBOT_RATE_PER_DAY": "100000000",
-    }
-    server = None
-    try:
-        ingest(tmp.settings, real_embeddings())
-        server = subprocess.Popen(
-            [sys.executable, "app.py"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        _wait(url, server)
+    with served_app("bench-api-") as (url, server):
         result = asyncio.run(
             drive(url, questions, 5 if quick else CLIENTS, 5.0 if quick else SECONDS)
         )
         result["server_peak_rss_mb"] = round(proc_status_kb(server.pid, "VmHWM") / 1024, 1)
         return result
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        tmp.cleanup()
-
-
-def _wait(url: str, server: subprocess.Popen[bytes]) -> None:
-    import httpx
-
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("app.py exited before serving")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("app.py did not answer /healthz in 120 s")
 
 
 def main(argv: list[str] | None = None) -> int:

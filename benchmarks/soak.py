@@ -19,26 +19,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import subprocess
-import sys
 import time
 from collections import Counter
 from typing import Any
 
 from benchmarks.common import (
     RESULTS,
-    ROOT,
-    free_port,
     load_cases,
     machine_info,
     proc_status_kb,
-    real_embeddings,
+    served_app,
     summary_ms,
-    temp_index,
 )
-from benchmarks.load_api import _request, _response_status, _wait
+from benchmarks.load_api import _request, _response_status
 from benchmarks.question_cost import made_up_word
 
 CLIENTS, MINUTES, SAMPLE_SECONDS = 10, 10.0, 5.0
@@ -159,46 +153,14 @@ async def soak(
 def run(
     minutes: float = MINUTES, clients: int = CLIENTS, sample_seconds: float = SAMPLE_SECONDS
 ) -> dict[str, Any]:
-    from bot.ingest import ingest
-
-    tmp = temp_index(prefix="bench-soak-")
-    port = free_port()
-    env = {
-        **os.environ,
-        "FAQBOT_CORPUS_DIR": str(tmp.settings.corpus_dir),
-        "FAQBOT_INDEX_DIR": str(tmp.settings.index_dir),
-        "FAQBOT_DATA_DIR": str(tmp.settings.data_dir),
-        "FAQBOT_HOST": "127.0.0.1",
-        "FAQBOT_PORT": str(port),
-        "FAQBOT_RATE_PER_MINUTE": "100000000",
-        "FAQBOT_RATE_PER_DAY": "100000000",
-    }
-    server = None
-    try:
-        ingest(tmp.settings, real_embeddings())
-        server = subprocess.Popen(
-            [sys.executable, "app.py"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        _wait(f"http://127.0.0.1:{port}", server)
+    with served_app("bench-soak-") as (url, server):
+        port = int(url.rsplit(":", 1)[1])
         result = asyncio.run(soak(port, server.pid, clients, minutes * 60, sample_seconds))
         slope = result["slope_after_warmup_mb_per_min"]
         result["goal_met"] = (
             result["error_count"] == 0 and slope is not None and slope <= GOAL_SLOPE_MB_PER_MIN
         )
         return result
-    finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=30)
-        tmp.cleanup()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,13 +38,10 @@ __all__ = [
 ]  # fmt: skip
 
 # Bump when chunking changes, so ingest knows an index built by older code is stale.
-CHUNKER_VERSION = 15
+CHUNKER_VERSION = 16
 END_PUNCT = ".!?:;,"
 MAX_HEADING_CHARS = 80
 MAX_QUESTION_CHARS = 200
-# A question and its answer are one chunk however long the answer (up to this many times
-# the chunk budget: past that it is a page, not an answer, and is split like any section).
-QA_MAX_BUDGETS = 4
 
 
 @dataclass(frozen=True)
@@ -241,11 +238,10 @@ def _pack(
     units: list[_Unit], section: str, source: str, text: str, chunk_chars: int, entry: bool
 ) -> Iterator[Chunk]:
     question = section.rsplit(" > ", 1)[-1] if entry else ""
-    whole = sum(len(u.text) + 1 for u in units) <= chunk_chars * QA_MAX_BUDGETS
-    if question and whole:
-        chunk_chars = chunk_chars * QA_MAX_BUDGETS  # a question and its answer stay together
-    else:
-        question = ""
+    if question:
+        # A question and its answer are one chunk however long the answer: each sentence
+        # is still embedded on its own, so a long answer is found by the part asked about.
+        chunk_chars = sum(len(u.text) + 1 for u in units)
     pieces = [p for u in units for p in _split_long(u, text, chunk_chars)]
     table_head = ""
     lead_in = ""

@@ -237,3 +237,12 @@ def test_loaded_documents_carry_their_page_address_anchor_and_pdf_pages() -> Non
     assert faq.pages == "1-2"
     intro = next(c for c in chunks if "Intro" in c.text)
     assert intro.url == "https://hv.example/aid" and intro.pages == "1"
+
+
+def test_a_long_answer_stays_one_chunk_with_its_question() -> None:
+    answer = " ".join(f"Step {i} of the application takes about {i} minutes." for i in range(80))
+    text = f"Admissions\n\nHow do I apply?\n{answer}\n\nWhen is the deadline?\nMarch 1.\n"
+    chunks = chunk_document(text, "faq.txt", 300)
+    apply = [c for c in chunks if "Step" in c.text]
+    assert len(apply) == 1 and apply[0].question == "How do I apply?" and len(answer) > 3000
+    assert_partition(text, chunks)
