@@ -32,7 +32,7 @@ from benchmarks.common import (
     served_app,
     summary_ms,
 )
-from benchmarks.load_api import _request, _response_status
+from benchmarks.load_api import _request, exchange
 from benchmarks.question_cost import made_up_word
 
 CLIENTS, MINUTES, SAMPLE_SECONDS = 10, 10.0, 5.0
@@ -107,21 +107,10 @@ async def soak(
             while time.perf_counter() < deadline and issued < MAX_REQUESTS:
                 issued += 1
                 question = new() if issued % 2 else known[(issued // 2 + n) % len(known)]
-                begun = time.perf_counter()
-                try:
-                    writer.write(_request(port, question))
-                    status = await asyncio.wait_for(
-                        _response_status(reader), timeout=RESPONSE_TIMEOUT_S
-                    )
-                except Exception as exc:  # counted; the client reconnects and goes on
-                    errors[type(exc).__name__] += 1
-                    writer.close()
-                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                    continue
-                if status == 200:
-                    latencies.append((time.perf_counter() - begun) * 1000)
-                else:
-                    errors[str(status)] += 1
+                body = _request(port, question)
+                reader, writer = await exchange(
+                    port, reader, writer, body, RESPONSE_TIMEOUT_S, latencies, errors
+                )
         finally:
             writer.close()
 
