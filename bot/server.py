@@ -68,6 +68,8 @@ class CitationOut(BaseModel):
     quote: str
     start: int
     end: int
+    url: str = Field("", description="the web page quoted, with its heading's #id; '' for a file")
+    pages: str = Field("", description="the PDF page(s) of the passage, '3' or '3-4'; '' if none")
 
 
 class AskResponse(BaseModel):
@@ -82,7 +84,14 @@ def to_response(answer: Answer) -> AskResponse:
         abstained=answer.abstained,
         citations=[
             CitationOut(
-                n=c.n, source=c.source, section=c.section, quote=c.quote, start=c.start, end=c.end
+                n=c.n,
+                source=c.source,
+                section=c.section,
+                quote=c.quote,
+                start=c.start,
+                end=c.end,
+                url=c.url,
+                pages=c.pages,
             )
             for c in answer.citations
         ],

@@ -125,3 +125,23 @@ def test_embed_is_frameable_only_by_allowed_origins_and_gradio_api_is_capped(
         streamed = client.post(path, content=chunks(b'{"data": ["' + b"x" * 100_000 + b'"]}'))
         assert streamed.status_code == 413, path  # no Content-Length: counted as it arrives
         assert "limit is 65,536 bytes" in streamed.text
+
+
+def test_api_citations_carry_the_web_address_and_pdf_pages() -> None:
+    from bot.answer import Answer, Citation
+    from bot.server import to_response
+
+    web = Citation(
+        1,
+        "https://hv.example/aid",
+        "Aid > Fees?",
+        "No fee.",
+        0,
+        7,
+        url="https://hv.example/aid#fees",
+    )
+    pdf = Citation(2, "aid.pdf", "Loans", "Repay later.", 9, 21, pages="3-4")
+    body = to_response(Answer("No fee. [1] Repay later. [2]", [web, pdf])).model_dump()
+    first, second = body["citations"]
+    assert first["url"] == "https://hv.example/aid#fees" and first["pages"] == ""
+    assert second["url"] == "" and second["pages"] == "3-4"
