@@ -16,7 +16,9 @@ def format_answer(answer: Answer) -> str:
         lines.append("")
         lines.append("Sources:")
         for c in answer.citations:
-            lines.append(f"[{c.n}] {c.source} § {c.section}")
+            where = c.url or c.source
+            page = f", p. {c.pages}" if c.pages else ""
+            lines.append(f"[{c.n}] {where}{page} § {c.section}")
             lines.append(f'    "{c.quote}"')
     return "\n".join(lines)
 
