@@ -112,8 +112,8 @@ def scan_corpus(corpus_dir: Path, max_file_bytes: int = Settings.max_file_bytes)
             skipped.append(Skipped(name, "not a regular file"))
         else:
             contents[name] = data
-    if not contents and not (corpus_dir / URL_LIST).is_file():
-        raise EmptyCorpusError(corpus_dir)
+    # An empty folder is fine here: pages may come by address. Ingest decides, from every
+    # source together, whether there is anything to answer from.
     # In path order, folder by folder, as the index has always listed them.
     by_path = sorted(contents.items(), key=lambda item: item[0].split("/"))
     return CorpusFiles(dict(by_path), tuple(sorted(skipped, key=lambda s: s.name)))

@@ -80,6 +80,11 @@ def stored_sentences(chunks: list[Chunk]) -> list[StoredSentence]:
     ]
 
 
+def by_name(*groups: Sequence[Skipped]) -> tuple[Skipped, ...]:
+    """Everything left out, from every source, in name order (as the summary lists it)."""
+    return tuple(sorted((s for group in groups for s in group), key=lambda s: s.name))
+
+
 def chunk_corpus(documents: Sequence[Document], chunk_chars: int) -> list[Chunk]:
     return [c for document in documents for c in chunk_loaded(document, chunk_chars)]
 
@@ -133,7 +138,7 @@ def ingest(
     corpus = scan_corpus(settings.corpus_dir, settings.max_file_bytes)
     listed, listed_maps = listed_urls(settings.corpus_dir)
     pages, web_skipped = _fetch([*listed, *urls], [*listed_maps, *sitemaps], settings, web_client)
-    skipped = tuple(sorted([*corpus.skipped, *web_skipped], key=lambda s: s.name))
+    skipped = by_name(corpus.skipped, web_skipped)
     hashes = {**corpus.hashes(), **{p.url: hashlib.sha256(p.content).hexdigest() for p in pages}}
     if not hashes:
         raise EmptyCorpusError(settings.corpus_dir)
@@ -157,7 +162,7 @@ def ingest(
             embeddings = MiniLMEmbeddings()
         documents = load_documents(corpus, settings.max_file_bytes)
         web, unreadable = web_documents(pages, settings.max_file_bytes)
-        skipped = tuple(sorted([*skipped, *unreadable], key=lambda s: s.name))
+        skipped = by_name(skipped, unreadable)
         chunks = chunk_corpus([*documents, *web], settings.chunk_chars)
         sentences = stored_sentences(chunks)
         reuse_chunks, reuse_sentences = _reusable_vectors(location, live, embeddings)

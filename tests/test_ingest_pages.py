@@ -132,3 +132,15 @@ def test_an_unchanged_site_re_ingests_without_work_and_a_failing_page_keeps_its_
         assert ask(college, "Is there an application fee?").citations[0].url.startswith(site)
     finally:
         (served / "elsewhere.html").rename(served / WEB_PAGE)
+
+
+def test_pages_given_by_address_alone_ingest_into_an_empty_corpus_folder(
+    tmp_path: Path, site: str, college: tuple[Settings, Any]
+) -> None:
+    empty = tmp_path / "corpus"
+    empty.mkdir()
+    settings = Settings.from_env({}).with_(
+        corpus_dir=empty, index_dir=tmp_path / "index", data_dir=tmp_path / "data"
+    )
+    result = ingest(settings, college[1][1], urls=[f"{site}/{WEB_PAGE}"])
+    assert result.changed and result.files == 1 and result.chunks > 0
