@@ -192,7 +192,7 @@ def run(
     quick: bool = False,
     profile_path: Path | None = RESULTS / "profile-ask.txt",
 ) -> dict[str, Any]:
-    from bot.answer import Answer
+    from bot.types import Answer
     from bot.chain import FaqChain
     from bot.errors import FaqBotError
     from bot.ingest import ingest

@@ -6,9 +6,9 @@ them, so ``import bot`` stays cheap.
 
 from typing import TYPE_CHECKING
 
-from bot.answer import Answer, Citation
 from bot.config import Settings
 from bot.errors import FaqBotError
+from bot.types import Answer, Citation
 
 if TYPE_CHECKING:
     from bot.chain import FaqChain

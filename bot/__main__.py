@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.answer import Answer
 from bot.config import Settings
 from bot.errors import FaqBotError
+from bot.types import Answer
 
 
 def format_answer(answer: Answer) -> str:

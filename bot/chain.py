@@ -8,17 +8,24 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda
+from pydantic import ConfigDict
 
-from bot.answer import Answer, ExtractiveAnswerer, LLMAnswerer, abstain
+from bot.answer import ExtractiveAnswerer, abstain
 from bot.chunking import CHUNKER_VERSION
 from bot.config import MODEL_NAME, Settings
 from bot.errors import IndexMismatchError, InvalidQuestionError
 from bot.index import CorpusIndex
-from bot.retrieval import HybridRetriever, Retrieval
+from bot.llm import LLMAnswerer
+from bot.question import analyze
+from bot.retrieval import HybridRetriever
 from bot.screen import refusal_text, screen_question
 from bot.store import GenerationStore, Location, Manifest, open_location
+from bot.types import Answer, Retrieval
 
 log = logging.getLogger(__name__)
 RELOAD_CHECK_SECONDS = 2.0
@@ -173,8 +180,10 @@ class FaqChain:
     def retrieve(
         self, question: str, history: Sequence[Message] = (), k: int | None = None
     ) -> Retrieval:
+        """Question analysis, then retrieval: the scored passages and sentences the answer
+        step composes from."""
         assert self.retriever is not None
-        return self.retriever.retrieve(question, history, k)
+        return self.retriever.retrieve(analyze(question, history, self.retriever.index), k)
 
     def ask(self, question: object, history: object = ()) -> Answer:
         text = clean_question(question, self.settings.max_question_chars)
@@ -197,6 +206,35 @@ class FaqChain:
         return RunnableLambda(
             lambda x: self.ask(x["question"], x.get("history", ())), name="faqbot"
         )
+
+
+class FaqRetriever(BaseRetriever):
+    """LangChain wrapper, so question analysis + hybrid retrieval drop into any LangChain
+    chain."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    hybrid: Any
+    k: int = 5
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        retrieval = self.hybrid.retrieve(analyze(query, (), self.hybrid.index), k=self.k)
+        return [
+            Document(
+                page_content=hit.chunk.text,
+                id=hit.chunk.id,
+                metadata={
+                    "source": hit.chunk.source,
+                    "section": hit.chunk.section,
+                    "start": hit.chunk.start,
+                    "end": hit.chunk.end,
+                    "score": hit.score,
+                    "rank": hit.rank,
+                },
+            )
+            for hit in retrieval.hits
+        ]
 
 
 def _init_chat_model(spec: str) -> Any:

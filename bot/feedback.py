@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Citation
+from bot.types import Citation
 
 log = logging.getLogger(__name__)
 LOG_NAME = "feedback.jsonl"

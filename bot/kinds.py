@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.retrieval import ScoredSentence
 from bot.text import COST_QUESTION, PAY_QUESTION, PRICE, SALARY, STOPWORDS, tokenize
+from bot.types import ScoredSentence
 
 # "What does SAP stand for?": the sentence that spells it out, "... Progress (SAP)".
 ACRONYM_QUESTION = re.compile(
@@ -116,13 +116,12 @@ def answers_kind(
     )
 
 
-def spelling_out(question: str, scored: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+def spelling_out(acronym: str, scored: Sequence[ScoredSentence]) -> list[ScoredSentence]:
     """For "what does X stand for?", the sentences that define X: "Full Name (X)" or
     "X (Full Name)". Where the guide never spells it out, the best answer stays first."""
-    found = ACRONYM_QUESTION.search(question)
-    if not found:
+    if not acronym:
         return []
-    name = re.escape(found[1] or found[2])
+    name = re.escape(acronym)
     defines = re.compile(rf"\({name}\)|\b{name} \(", re.I)
     return [x for x in scored if defines.search(x.span.text)]
 

@@ -2,39 +2,21 @@
 
 Three ranked lists vote for each chunk: BM25 over the chunk text (with its heading and
 context), Chroma's dense top-k over chunk vectors, and the best single-sentence similarity
-inside each chunk (a precise fact in a long chunk should not be diluted). Follow-up
-questions are resolved against earlier user turns before any of that runs.
+inside each chunk (a precise fact in a long chunk should not be diluted). It reads the
+question as question analysis (``bot/question.py``) left it: follow-ups resolved, words
+respelled; it returns scored passages and sentences, and composes nothing.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
-from bot.chunking import Chunk, Span
 from bot.index import CorpusIndex
-from bot.text import (
-    DURATION,
-    DURATION_QUESTION,
-    MONEY_QUESTION,
-    NUMBER_QUESTION,
-    PAY_QUESTION,
-    PRICE,
-    SALARY,
-    listed_parts,
-    resolve_query,
-    search_words,
-    words,
-)
+from bot.text import DURATION, PRICE, SALARY, words
+from bot.types import Hit, Question, Retrieval, ScoredSentence
 
 RRF_K = 60
 CANDIDATES = 20
@@ -52,45 +34,6 @@ SENTENCE_LEXICAL = 0.25  # ... plus the idf-weighted share of question words it 
 MAX_SEARCH_TOKENS = 64
 # Weight of each ranked list in the fusion; measured on evals/datasets/dev.jsonl.
 WEIGHTS = {"bm25": 1.0, "dense": 1.0, "sentence": 1.0}
-
-
-@dataclass(frozen=True)
-class Hit:
-    chunk: Chunk
-    score: float
-    rank: int
-
-
-@dataclass(frozen=True)
-class ScoredSentence:
-    """A candidate answer sentence, scored against the question."""
-
-    score: float
-    dense: float
-    chunk: Chunk
-    span: Span
-
-
-@dataclass
-class Retrieval:
-    """What retrieval found, with the scored sentences the answer step picks from."""
-
-    query: str
-    hits: list[Hit]
-    query_tokens: list[str]
-    unknown_terms: list[str] = field(default_factory=list)
-    sentences: list[ScoredSentence] = field(default_factory=list)
-    # How much of the question's meaning rests on words the guide never uses: 1 - cosine
-    # between the question and the question without them (0.0 when there are none).
-    unknown_meaning: float = 0.0
-    # Names in the question the guide never mentions ("Ohio", "CompTIA").
-    unknown_names: list[str] = field(default_factory=list)
-    # Names and numbers the guide knows that a quote must mention ("OSHA", "10").
-    pinned: list[str] = field(default_factory=list)
-    topic: str = ""  # the earlier question(s) a follow-up leans on
-    spelled: str = ""  # the question with typos and chat shorthand read ("hw many" -> "how many")
-    # For "what are the modules?": the section listing them and each part's first sentence.
-    outline: tuple[str, list[ScoredSentence]] = ("", [])
 
 
 def unknown_meaning(vector: np.ndarray, reduced: np.ndarray | None, any_unknown: bool) -> float:
@@ -119,68 +62,50 @@ class HybridRetriever:
         self.k = k
         self.weights = dict(WEIGHTS if weights is None else weights)
 
-    def retrieve(
-        self, question: str, history: Sequence[dict[str, str]] = (), k: int | None = None
-    ) -> Retrieval:
+    def retrieve(self, question: Question, k: int | None = None) -> Retrieval:
+        """Scored passages (the best ``k``) and their scored sentences for an analysed
+        question (:func:`bot.question.analyze`)."""
         k = k or self.k
-        question, topic = resolve_query(question, history)
-        # Each word is read once, and a long question's words only so far (MAX_WORD_SEARCHES).
-        reading = self.index.read(question, topic)
-        tokens, unknown = self.index.correct(search_words(question), reading)
-        bm25_tokens = list(tokens)
         # Every text this question needs is embedded in one model call.
-        texts = {"question": self.index.spell(question, reading)}
-        if topic:
+        texts = {"question": question.spelled or question.text}
+        if question.topic:
             # Read as one text, the model resolves "does that go up" against the earlier
             # question (better than averaging the two vectors: gate fact recall +0.01).
-            texts["topic"] = self.index.spell(f"{topic} {question}", reading)
-            bm25_tokens += self.index.correct(search_words(topic), reading)[0]
-        reduced = self.index.without(question, set(unknown), reading) if unknown else ""
-        if words(reduced):
-            texts["reduced"] = self.index.spell(reduced, reading)
+            texts["topic"] = question.topic_spelled
+        if words(question.reduced):
+            texts["reduced"] = question.reduced
         vectors = dict(zip(texts, self._vectors(list(texts.values())), strict=True))
         question_vector = vectors["question"]
         vector = vectors.get("topic", question_vector)
         sims = self.index.similarities(vector)
-        if topic and self.index.sentences:
+        if question.topic and self.index.sentences:
             # The topic finds the passage; which sentence answers is the new question's call.
             sims = (sims + self.index.similarities(question_vector)) / 2
         dense = self.index.store.search(vector.tolist(), CANDIDATES)
         fused = self._fuse(
             {
-                "bm25": self._bm25(bm25_tokens),
+                "bm25": self._bm25([*question.tokens, *question.topic_tokens]),
                 "dense": [cid for cid, _ in dense],
                 "sentence": self._sentence_ranking(sims),
             }
         )[:CANDIDATES]
-        sentences = self._score_sentences([cid for cid, _ in fused], sims, question, tokens)
+        sentences = self._score_sentences([cid for cid, _ in fused], sims, question)
         ranked = self._rerank(fused, sentences, dict(dense))
         hits = [
             Hit(self.index.chunks[cid], score, rank)
             for rank, (cid, score) in enumerate(ranked[:k], start=1)
         ]
         top = {h.chunk.id for h in hits}
-        query = f"{topic} {question}".strip() if topic else question
-        kept = [x for x in sentences if x.chunk.id in top]
-        lost = unknown_meaning(question_vector, vectors.get("reduced"), bool(unknown))
-        names = self.index.unknown_names(question, reading)
-        pins = self.index.pinned(question, reading)
+        lost = unknown_meaning(question_vector, vectors.get("reduced"), bool(question.unknown))
         return Retrieval(
-            query,
+            question,
             hits,
-            tokens,
-            unknown,
-            kept,
+            [x for x in sentences if x.chunk.id in top],
             lost,
-            names,
-            pins,
-            topic,
-            texts["question"],
-            self._outline(texts["question"]),
+            self._outline(question.listed),
         )
 
-    def _outline(self, question: str) -> tuple[str, list[ScoredSentence]]:
-        noun = listed_parts(question)
+    def _outline(self, noun: str) -> tuple[str, tuple[ScoredSentence, ...]]:
         title, chunk_ids = self.index.outline(noun) if noun else ("", [])
         firsts = []
         for cid in chunk_ids:
@@ -188,21 +113,21 @@ class HybridRetriever:
             if rows:
                 span = self.index.sentences[rows[0]].span
                 firsts.append(ScoredSentence(1.0, 1.0, self.index.chunks[cid], span))
-        return (title, firsts) if len(firsts) >= 2 else ("", [])
+        return (title, tuple(firsts)) if len(firsts) >= 2 else ("", ())
 
     def _score_sentences(
-        self, chunk_ids: list[str], sims: np.ndarray, question: str, tokens: list[str]
+        self, chunk_ids: list[str], sims: np.ndarray, question: Question
     ) -> list[ScoredSentence]:
         """Score every sentence of the candidate chunks: meaning, shared rare words, and
         whether it has the kind of answer asked for (an amount, a number)."""
-        q_tokens = set(tokens)
+        q_tokens = set(question.tokens)
         # Words the corpus never uses cannot be matched by any sentence: leave them out here
         # (the answer step weighs them when deciding whether to abstain).
         q_weight = sum(self.index.idf(t) for t in q_tokens if t in self.index.vocabulary) or 1.0
-        wants_money = bool(MONEY_QUESTION.search(question))
-        wants_salary = bool(PAY_QUESTION.search(question))
-        wants_number = bool(NUMBER_QUESTION.search(question))
-        wants_duration = bool(DURATION_QUESTION.search(question))
+        wants_money = "money" in question.hints
+        wants_salary = "salary" in question.hints
+        wants_number = "number" in question.hints
+        wants_duration = "duration" in question.hints
         focus = self._focus(q_tokens)
         scored = []
         for cid in chunk_ids:
@@ -303,31 +228,3 @@ class HybridRetriever:
         # A chunk of bare FAQ questions holds no answers: never hand it to the answer step.
         fused = [(c, s) for c, s in scores.items() if self.index.chunks[c].kind != "questions"]
         return sorted(fused, key=lambda item: -item[1])
-
-
-class FaqRetriever(BaseRetriever):
-    """LangChain wrapper, so the hybrid retriever drops into any LangChain chain."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    hybrid: Any
-    k: int = 5
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        retrieval = self.hybrid.retrieve(query, k=self.k)
-        return [
-            Document(
-                page_content=hit.chunk.text,
-                id=hit.chunk.id,
-                metadata={
-                    "source": hit.chunk.source,
-                    "section": hit.chunk.section,
-                    "start": hit.chunk.start,
-                    "end": hit.chunk.end,
-                    "score": hit.score,
-                    "rank": hit.rank,
-                },
-            )
-            for hit in retrieval.hits
-        ]

@@ -22,11 +22,11 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp
 
-from bot.answer import Answer
 from bot.config import MODEL_NAME, Settings
 from bot.errors import FaqBotError
 from bot.guard import Guard, error_response, gradio_event_checker
 from bot.ratelimit import RETRY_AFTER_SECONDS, TOO_MANY, RateLimiter, client_key
+from bot.types import Answer
 
 log = logging.getLogger(__name__)
 WIDGET_JS = Path(__file__).with_name("widget.js")

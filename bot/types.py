@@ -117,3 +117,109 @@ class Span:
     start: int
     end: int
     text: str
+
+
+# The answer path: question analysis -> retrieval -> answer composition.
+
+
+@dataclass(frozen=True)
+class Question:
+    """What question analysis reads in a question, once, before retrieval.
+
+    ``text`` is the question as typed; ``topic`` the earlier user turn(s) a follow-up leans
+    on ("" when it stands alone); ``spelled`` the question with typos and chat shorthand
+    read ("hw many" -> "how many"), what the model embeds and what the answer step reads
+    for what is asked. ``tokens`` are its search words as the corpus spells them,
+    ``unknown`` those the corpus never uses, ``reduced`` the question without them.
+    ``kinds`` are the kinds of fact asked for ("date", "count", ...), ``counts`` what a
+    "how many" counts, ``pinned`` the names and numbers a quote must mention,
+    ``unknown_names`` names the corpus never mentions, ``listed`` the plural noun of
+    "what are the modules?", ``acronym`` the X of "what does X stand for?"."""
+
+    text: str
+    topic: str = ""
+    spelled: str = ""
+    topic_spelled: str = ""
+    tokens: tuple[str, ...] = ()
+    topic_tokens: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+    reduced: str = ""
+    kinds: tuple[str, ...] = ()
+    counts: tuple[str, ...] = ()
+    pinned: tuple[str, ...] = ()
+    unknown_names: tuple[str, ...] = ()
+    listed: str = ""
+    acronym: str = ""
+    hints: tuple[str, ...] = ()  # shapes of answer a sentence earns a bonus for ("money", ...)
+    several: bool = False  # asks more than one thing ("how many questions, how long...")
+    wants_list: bool = False  # asks for a list or a breakdown, answered by the list whole
+
+    @property
+    def asked(self) -> str:
+        return self.spelled or self.text
+
+    @property
+    def query(self) -> str:
+        return f"{self.topic} {self.text}".strip() if self.topic else self.text
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage and its rank (1 = best)."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A candidate answer sentence (list item, table row) of a retrieved passage."""
+
+    score: float
+    dense: float
+    chunk: Chunk
+    span: Span
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What retrieval found for a question: scored passages and their scored sentences.
+
+    ``unknown_meaning`` is how much of the question's meaning rests on words the corpus
+    never uses (1 - cosine between the question and the question without them);
+    ``outline`` the section listing the parts a "what are the modules?" asks for, with
+    each part's first sentence."""
+
+    question: Question
+    hits: list[Hit]
+    sentences: list[ScoredSentence] = field(default_factory=list)
+    unknown_meaning: float = 0.0
+    outline: tuple[str, tuple[ScoredSentence, ...]] = ("", ())
+
+    @property
+    def query(self) -> str:
+        return self.question.query
+
+
+@dataclass(frozen=True)
+class Citation:
+    """``[n]`` of an answer: the quoted passage text and where to find it."""
+
+    n: int
+    source: str
+    section: str
+    quote: str  # the cited text, exactly as in the source file
+    start: int  # offsets of the quote in the source file
+    end: int
+    passage: str = ""  # the whole chunk the quote came from
+    url: str = ""  # the web page it is from (with the heading's #id), "" for a file
+    pages: str = ""  # the PDF page(s) of its passage: "3" or "3-4"
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    passages: list[Chunk] = field(default_factory=list)  # what retrieval ranked highest

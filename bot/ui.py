@@ -20,12 +20,12 @@ from typing import Any
 
 import gradio as gr
 
-from bot.answer import Answer, Citation
 from bot.config import Settings
 from bot.errors import FaqBotError, RateLimitedError
 from bot.feedback import FeedbackLog
 from bot.page import page_options as page_options  # launch/mount with these
 from bot.ratelimit import TOO_MANY, RateLimiter, client_key
+from bot.types import Answer, Citation
 
 log = logging.getLogger(__name__)
 
