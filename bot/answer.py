@@ -9,6 +9,7 @@ by number; any failure, or an answer without a valid citation, falls back to ext
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.chunking import (
     LIST_ITEM,
@@ -31,6 +32,12 @@ SHORT_SENTENCE_WORDS = 8  # this short and not first on its line: it continues t
 LEANING_WORDS = frozenset({"this", "that", "these", "those", "it", "they", "such"})
 # A second or third sentence joins the answer only if it scores this close to the best.
 SECONDARY_MIN_RATIO = 0.85
+import os
+PASSAGE_W = float(os.environ.get('X_PW', '0'))
+SAME_PASSAGE = os.environ.get('X_SP', '1') == '1'
+NEIGHBOUR = os.environ.get('X_NB', '1') == '1'
+MERGE = os.environ.get('X_MG', '1') == '1'
+ONE_PASSAGE = os.environ.get('X_ONE', '1') == '1'
 ABSTAIN_TEXT = Profile().not_covered  # the site profile's own text replaces it
 UNKNOWN_MEANING_PENALTY = 1.0
 TYPED_CANDIDATES = 6
@@ -60,28 +67,40 @@ class ExtractiveAnswerer:
         if asked.kinds:
             # Only sentences holding the kind of fact asked for (a year, a price...) can
             # answer; if no strong passage has one, the guide does not say.
-            typed = [
+            # The strongest sentences, and every sentence of the best one's passage: the
+            # fact may sit on the line after the one that matches the question best.
+            pool = [
                 x
-                for x in scored[:TYPED_CANDIDATES]
-                if answers_kind(x, asked.kinds, asked.pinned, asked.counts)
+                for i, x in enumerate(scored)
+                if i < TYPED_CANDIDATES or (SAME_PASSAGE and x.chunk.id == scored[0].chunk.id)
             ]
+            typed = [x for x in pool if answers_kind(x, asked.kinds, asked.pinned, asked.counts)]
             if not typed:
                 return abstain(self.not_covered, passages)
             # The best quote holds the fact; the rest of a question that asks several
             # things ("how many questions, how long...") may be answered by any sentence.
             rest = [x for x in scored if x not in typed] if asked.several else []
             scored = [*typed, *rest]
+        if PASSAGE_W and retrieval.hits:
+            top = retrieval.hits[0].score
+            prior = {h.chunk.id: PASSAGE_W * (h.score - top) for h in retrieval.hits}
+            scored = sorted(
+                (replace(x, score=x.score + prior.get(x.chunk.id, -1.0)) for x in scored),
+                key=lambda x: -x.score,
+            )
         spelled_out = spelling_out(asked.acronym, scored)
         if spelled_out:
             scored = [*spelled_out, *(x for x in scored if x not in spelled_out)]
-        selected = self._select(scored)
+        selected = self._select(scored, asked.wants_list)
         chosen = [with_lead(item, selected) for item in selected]
         parts, citations = [], []
-        for n, item in enumerate(chosen, start=1):
-            subject = subject_of(item.span, item.chunk)
+        for n, group in enumerate(runs(chosen) if MERGE else [[x] for x in chosen], start=1):
+            first = group[0]
+            subject = subject_of(first.span, first.chunk)
             prefix = f"{subject} — " if subject else ""
-            parts.append(f"{prefix}{readable(item.span.text, item.chunk)} [{n}]")
-            citations.append(citation(n, item))
+            text = " ".join(readable(x.span.text, x.chunk) for x in group)
+            parts.append(f"{prefix}{text} [{n}]")
+            citations.append(citation(n, joined(group)))
         return Answer(" ".join(parts), citations, False, passages)
 
     def _too_weak(self, best: ScoredSentence, retrieval: Retrieval) -> bool:
@@ -92,8 +111,12 @@ class ExtractiveAnswerer:
         threshold = self.min_evidence + UNKNOWN_MEANING_PENALTY * retrieval.unknown_meaning
         return best.score < threshold
 
-    def _select(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+    def _select(self, scored: list[ScoredSentence], wants_list: bool) -> list[ScoredSentence]:
         best = scored[0]
+        if wants_list and LIST_ITEM.match(best.span.text):
+            whole = whole_list(best)
+            if len(whole) >= 2:  # "what are the steps?" is answered by the steps, not one
+                return whole
         if introduces_list(best):
             items = list_after(best, scored)
             if items:  # "...fall into one of three categories:" is answered by its list
@@ -105,6 +128,8 @@ class ExtractiveAnswerer:
         for item in scored[1:]:
             if len(chosen) == MAX_SENTENCES or item.score < best.score * SECONDARY_MIN_RATIO:
                 break
+            if ONE_PASSAGE and item.chunk.id != best.chunk.id:
+                continue  # sentences of other sections, stitched on, answer nothing together
             if item.span.text.rstrip().endswith(":"):
                 continue  # a lead-in without its list says nothing
             tokens = set(tokenize(item.span.text))
@@ -114,8 +139,56 @@ class ExtractiveAnswerer:
             chosen.append(item)
             words += _words(item.span.text)
             seen |= tokens
+        if NEIGHBOUR:
+            # The sentence after the best one in its passage often finishes its thought
+            # ("...must meet your advisor." "Your advisor must email us approval.").
+            after = min(
+                (x for x in scored if x.chunk.id == best.chunk.id and x.span.start > best.span.start),
+                key=lambda x: x.span.start,
+                default=None,
+            )
+            if (
+                after is not None
+                and all(after.span.start != x.span.start for x in chosen)
+                and words + _words(after.span.text) <= MAX_WORDS
+                and not after.span.text.rstrip().endswith(":")
+            ):
+                chosen.append(after)
         # Read in document order, so a lead-in sentence comes before its detail.
         return sorted(chosen, key=lambda s: (s.chunk.source, s.span.start))
+
+
+def runs(chosen: Sequence[ScoredSentence]) -> list[list[ScoredSentence]]:
+    """Chosen sentences grouped into runs that follow each other on one line of one
+    passage: a run is quoted, and cited, as one stretch of the page."""
+    groups: list[list[ScoredSentence]] = []
+    for item in chosen:
+        last = groups[-1][-1] if groups else None
+        if (
+            last is not None
+            and last.chunk.id == item.chunk.id
+            and last.span.end <= item.span.start
+            and not item.chunk.text[
+                last.span.end - item.chunk.start : item.span.start - item.chunk.start
+            ].strip()
+            and "\n" not in item.chunk.text[
+                last.span.end - item.chunk.start : item.span.start - item.chunk.start
+            ]
+        ):
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    return groups
+
+
+def joined(group: Sequence[ScoredSentence]) -> ScoredSentence:
+    """One run of sentences as one quote, exactly as the page has it."""
+    first, last = group[0], group[-1]
+    if len(group) == 1:
+        return first
+    chunk = first.chunk
+    text = chunk.text[first.span.start - chunk.start : last.span.end - chunk.start]
+    return ScoredSentence(first.score, first.dense, chunk, Span(first.span.start, last.span.end, text))
 
 
 def citation(n: int, item: ScoredSentence) -> Citation:
@@ -198,6 +271,36 @@ def list_after(lead: ScoredSentence, pool: list[ScoredSentence]) -> list[ScoredS
                 break
         cursor = item.span.end
     return items
+
+
+def whole_list(item: ScoredSentence) -> list[ScoredSentence]:
+    """The list a list item belongs to, in order (each item's first sentence), led by the
+    line above it when that line introduces it ("Bring these documents:")."""
+    chunk = item.chunk
+    lines: list[tuple[int, str]] = []  # (offset in the file, text) of each line
+    offset = chunk.start
+    for line in chunk.text.split("\n"):
+        lines.append((offset, line))
+        offset += len(line) + 1
+    at = max(i for i, (start, _) in enumerate(lines) if start <= item.span.start)
+    first = last = at
+    while first > 0 and LIST_ITEM.match(lines[first - 1][1]):
+        first -= 1
+    while last + 1 < len(lines) and LIST_ITEM.match(lines[last + 1][1]):
+        last += 1
+    above = first - 1
+    while above >= 0 and not lines[above][1].strip():
+        above -= 1
+    if above >= 0 and lines[above][1].rstrip().endswith(":"):
+        first = above
+    wanted = {start for start, _ in lines[first : last + 1]}
+    spans: dict[int, Span] = {}  # line start -> its first sentence
+    for span in split_sentences(chunk):
+        line_start = max(start for start, _ in lines if start <= span.start)
+        if line_start in wanted:
+            spans.setdefault(line_start, span)
+    ordered = [spans[start] for start in sorted(spans)][: MAX_LIST_ITEMS + 1]
+    return [ScoredSentence(item.score, item.dense, chunk, span) for span in ordered]
 
 
 def _words(text: str) -> int:

@@ -37,7 +37,12 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\b(19|20)\d\d\b"),
     ),
     "percent": (
-        re.compile(r"\bpercent(age)?\b|\b(pass|passing|success|failure) rate\b", re.I),
+        re.compile(
+            r"\bpercent(age)?\b|\b(pass|passing|success|failure) rate\b|"
+            r"\bhow much of (the|my|your|a) (final |overall |course )?(grade|mark)\b|"
+            r"\b(worth|weigh(t|ted|s)?) (in|of|toward|towards) (the|my|your) (final )?(grade|mark)",
+            re.I,
+        ),
         re.compile(r"%|\bpercent\b"),
     ),
     "score": (
@@ -47,6 +52,39 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
             re.I,
         ),
         re.compile(r"\b\d+\s*(%|percent|points?\b|out of)|\bpassing score\b", re.I),
+    ),
+    "time": (
+        re.compile(r"\bwhat time\b|\bat what hour\b|\bwhat (are the )?hours\b", re.I),
+        re.compile(
+            r"\b\d{1,2}(:\d\d)?\s*(a\.?m\b\.?|p\.?m\b\.?)|\b\d{1,2}:\d\d\b|\bnoon\b|\bmidnight\b",
+            re.I,
+        ),
+    ),
+    "amount": (
+        re.compile(
+            r"\bhow much (money|aid|funding|financial aid|grant|scholarship|help)\b|"
+            r"\b(what|which) amount\b|\b(max|maximum|largest|biggest) (amount|award|grant)\b",
+            re.I,
+        ),
+        re.compile(r"\$\s?\d|\b\d[\d,.]*\s*(dollars|percent|%)", re.I),
+    ),
+    "place": (
+        re.compile(
+            r"\b(what|which) (building|room|hall|floor|campus)\b|\bwhat (is|are) the (room|building)\b",
+            re.I,
+        ),
+        re.compile(
+            r"\b(building|bldg|hall|room|rm|floor|center|centre|library|auditorium|"
+            r"suite|lobby|lab|gym|arena|theater|theatre)\b",
+            re.I,
+        ),
+    ),
+    "street": (
+        re.compile(r"\b(street|mailing|postal|physical) address\b|\bwhat street\b", re.I),
+        re.compile(
+            r"\b\d{2,6} (?:[NSEW]\.? )?(?:[A-Z][\w'-]* ){1,3}(?:St|Street|Ave|Avenue|Rd|Road|Blvd|"
+            r"Boulevard|Dr|Drive|Ln|Lane|Way|Pkwy|Parkway|Hwy|Highway|Ct|Court|Pl|Place)\b"
+        ),
     ),
     "contact": (
         re.compile(r"\b(phone|telephone|e-?mail|fax)\b|\bcontact (number|details|info)", re.I),

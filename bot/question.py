@@ -37,6 +37,8 @@ LIST_REQUEST = re.compile(
     r"|\b(?:steps|requirements|options|documents)\b",
     re.I,
 )
+# "and what's the late fee?": the kind of fact asked for is read after the connective.
+LEADING_CONNECTIVES = re.compile(r"^\W*(?:(?:and|so|but|also|ok(?:ay)?|then|well)\b[\s,]*)+", re.I)
 HINTS = (
     ("money", MONEY_QUESTION),
     ("salary", PAY_QUESTION),
@@ -54,7 +56,7 @@ def analyze(question: str, history: Sequence[dict[str, str]], index: CorpusIndex
     spelled = index.spell(text, reading)
     topic_tokens = index.correct(search_words(topic), reading)[0] if topic else []
     reduced = index.without(text, set(unknown), reading) if unknown else ""
-    kinds = wanted_answer_types(spelled)
+    kinds = wanted_answer_types(LEADING_CONNECTIVES.sub("", spelled))
     if not kinds and topic and is_elliptical(spelled):
         kinds = [k for k in wanted_answer_types(topic) if k in CARRIED_KINDS]
     acronym = ACRONYM_QUESTION.search(spelled)
