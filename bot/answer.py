@@ -9,7 +9,6 @@ by number; any failure, or an answer without a valid citation, falls back to ext
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from bot.chunking import (
     LIST_ITEM,
@@ -32,12 +31,6 @@ SHORT_SENTENCE_WORDS = 8  # this short and not first on its line: it continues t
 LEANING_WORDS = frozenset({"this", "that", "these", "those", "it", "they", "such"})
 # A second or third sentence joins the answer only if it scores this close to the best.
 SECONDARY_MIN_RATIO = 0.85
-import os
-PASSAGE_W = float(os.environ.get('X_PW', '0'))
-SAME_PASSAGE = os.environ.get('X_SP', '1') == '1'
-NEIGHBOUR = os.environ.get('X_NB', '1') == '1'
-MERGE = os.environ.get('X_MG', '1') == '1'
-ONE_PASSAGE = os.environ.get('X_ONE', '1') == '1'
 ABSTAIN_TEXT = Profile().not_covered  # the site profile's own text replaces it
 UNKNOWN_MEANING_PENALTY = 1.0
 TYPED_CANDIDATES = 6
@@ -72,7 +65,7 @@ class ExtractiveAnswerer:
             pool = [
                 x
                 for i, x in enumerate(scored)
-                if i < TYPED_CANDIDATES or (SAME_PASSAGE and x.chunk.id == scored[0].chunk.id)
+                if i < TYPED_CANDIDATES or x.chunk.id == scored[0].chunk.id
             ]
             typed = [x for x in pool if answers_kind(x, asked.kinds, asked.pinned, asked.counts)]
             if not typed:
@@ -81,20 +74,13 @@ class ExtractiveAnswerer:
             # things ("how many questions, how long...") may be answered by any sentence.
             rest = [x for x in scored if x not in typed] if asked.several else []
             scored = [*typed, *rest]
-        if PASSAGE_W and retrieval.hits:
-            top = retrieval.hits[0].score
-            prior = {h.chunk.id: PASSAGE_W * (h.score - top) for h in retrieval.hits}
-            scored = sorted(
-                (replace(x, score=x.score + prior.get(x.chunk.id, -1.0)) for x in scored),
-                key=lambda x: -x.score,
-            )
         spelled_out = spelling_out(asked.acronym, scored)
         if spelled_out:
             scored = [*spelled_out, *(x for x in scored if x not in spelled_out)]
         selected = self._select(scored, asked.wants_list)
         chosen = [with_lead(item, selected) for item in selected]
         parts, citations = [], []
-        for n, group in enumerate(runs(chosen) if MERGE else [[x] for x in chosen], start=1):
+        for n, group in enumerate(runs(chosen), start=1):
             first = group[0]
             subject = subject_of(first.span, first.chunk)
             prefix = f"{subject} — " if subject else ""
@@ -128,8 +114,6 @@ class ExtractiveAnswerer:
         for item in scored[1:]:
             if len(chosen) == MAX_SENTENCES or item.score < best.score * SECONDARY_MIN_RATIO:
                 break
-            if ONE_PASSAGE and item.chunk.id != best.chunk.id:
-                continue  # sentences of other sections, stitched on, answer nothing together
             if item.span.text.rstrip().endswith(":"):
                 continue  # a lead-in without its list says nothing
             tokens = set(tokenize(item.span.text))
@@ -139,23 +123,24 @@ class ExtractiveAnswerer:
             chosen.append(item)
             words += _words(item.span.text)
             seen |= tokens
-        if NEIGHBOUR:
-            # The sentence after the best one in its passage often finishes its thought
-            # ("...must meet your advisor." "Your advisor must email us approval.").
-            after = min(
-                (x for x in scored if x.chunk.id == best.chunk.id and x.span.start > best.span.start),
-                key=lambda x: x.span.start,
-                default=None,
-            )
-            if (
-                after is not None
-                and all(after.span.start != x.span.start for x in chosen)
-                and words + _words(after.span.text) <= MAX_WORDS
-                and not after.span.text.rstrip().endswith(":")
-            ):
-                chosen.append(after)
+        after = next_sentence(best, scored)
+        # The sentence after the best one in its passage often finishes its thought
+        # ("...must meet your advisor." "Your advisor must email us approval.").
+        if (
+            after is not None
+            and all(after.span.start != x.span.start for x in chosen)
+            and words + _words(after.span.text) <= MAX_WORDS
+            and not after.span.text.rstrip().endswith(":")
+        ):
+            chosen.append(after)
         # Read in document order, so a lead-in sentence comes before its detail.
         return sorted(chosen, key=lambda s: (s.chunk.source, s.span.start))
+
+
+def next_sentence(item: ScoredSentence, pool: Sequence[ScoredSentence]) -> ScoredSentence | None:
+    """The candidate sentence that follows ``item`` in its passage, if any."""
+    later = [x for x in pool if x.chunk.id == item.chunk.id and x.span.start > item.span.start]
+    return min(later, key=lambda x: x.span.start, default=None)
 
 
 def runs(chosen: Sequence[ScoredSentence]) -> list[list[ScoredSentence]]:
@@ -171,7 +156,8 @@ def runs(chosen: Sequence[ScoredSentence]) -> list[list[ScoredSentence]]:
             and not item.chunk.text[
                 last.span.end - item.chunk.start : item.span.start - item.chunk.start
             ].strip()
-            and "\n" not in item.chunk.text[
+            and "\n"
+            not in item.chunk.text[
                 last.span.end - item.chunk.start : item.span.start - item.chunk.start
             ]
         ):
@@ -188,7 +174,9 @@ def joined(group: Sequence[ScoredSentence]) -> ScoredSentence:
         return first
     chunk = first.chunk
     text = chunk.text[first.span.start - chunk.start : last.span.end - chunk.start]
-    return ScoredSentence(first.score, first.dense, chunk, Span(first.span.start, last.span.end, text))
+    return ScoredSentence(
+        first.score, first.dense, chunk, Span(first.span.start, last.span.end, text)
+    )
 
 
 def citation(n: int, item: ScoredSentence) -> Citation:

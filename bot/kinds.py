@@ -70,7 +70,8 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "place": (
         re.compile(
-            r"\b(what|which) (building|room|hall|floor|campus)\b|\bwhat (is|are) the (room|building)\b",
+            r"\b(what|which) (building|room|hall|floor|campus)\b|"
+            r"\bwhat (is|are) the (room|building)\b",
             re.I,
         ),
         re.compile(
