@@ -56,11 +56,11 @@ TOP_SHARE = 0.25
 
 @dataclass(frozen=True)
 class Calibration:
-    """The corpus's noise floor and the evidence bar set from it."""
+    """The corpus's noise floor, and the evidence bar it sets: a best sentence must score
+    above the floor (less ``margin``) and above the configured minimum."""
 
     noise_floor: float
     min_evidence: float
-    probes: int
 
 
 def noise_floor(scores: Sequence[float]) -> float:
@@ -72,13 +72,11 @@ def noise_floor(scores: Sequence[float]) -> float:
 
 def calibrate(
     best_score: Callable[[str], float],
-    base: float,
-    slope: float,
-    reference: float,
+    minimum: float,
+    margin: float,
     probes: Sequence[str] = PROBES,
 ) -> Calibration:
-    """The bar for this corpus: ``base`` where the noise floor is ``reference`` (the level
-    of the pages the base was measured on), rising ``slope`` times as fast as the floor.
-    ``best_score(question)`` is the best sentence's score for a question."""
+    """The bar for this corpus. ``best_score(question)`` is the best sentence's score for a
+    question, read as a student's question is."""
     floor = noise_floor([best_score(p) for p in probes])
-    return Calibration(floor, base + slope * (floor - reference), len(probes))
+    return Calibration(floor, max(minimum, floor - margin))

@@ -16,6 +16,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import ConfigDict
 
 from bot.answer import ExtractiveAnswerer, abstain
+from bot.calibration import Calibration, calibrate
 from bot.chunking import CHUNKER_VERSION
 from bot.config import MODEL_NAME, Settings
 from bot.errors import IndexMismatchError, InvalidQuestionError
@@ -108,6 +109,7 @@ class FaqChain:
         self.manifest: Manifest | None = None
         self.retriever: HybridRetriever | None = None
         self.answerer: ExtractiveAnswerer | LLMAnswerer | None = None
+        self.calibration: Calibration | None = None
         self.reload(force=True)
 
     @classmethod
@@ -147,8 +149,14 @@ class FaqChain:
                 )
             index = CorpusIndex.load(store, self.embeddings)
             profile = self.settings.profile
-            extractive = ExtractiveAnswerer(self.settings.min_evidence, profile.not_covered)
-            self.retriever = HybridRetriever(index, self.embeddings, self.settings.top_k)
+            retriever = HybridRetriever(index, self.embeddings, self.settings.top_k)
+            self.calibration = calibrate(
+                lambda probe: _best_score(retriever.retrieve(analyze(probe, (), index))),
+                self.settings.min_evidence,
+                self.settings.noise_margin,
+            )
+            extractive = ExtractiveAnswerer(self.calibration.min_evidence, profile.not_covered)
+            self.retriever = retriever
             self.answerer = (
                 LLMAnswerer(self.chat_model, extractive, profile.subject)
                 if self.chat_model
@@ -235,6 +243,10 @@ class FaqRetriever(BaseRetriever):
             )
             for hit in retrieval.hits
         ]
+
+
+def _best_score(retrieval: Retrieval) -> float:
+    return retrieval.sentences[0].score if retrieval.sentences else 0.0
 
 
 def _init_chat_model(spec: str) -> Any:

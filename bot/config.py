@@ -135,6 +135,9 @@ class Settings:
     top_k: int = 5
     # Below this best-sentence score the bot says the guide does not cover the question.
     min_evidence: float = 0.26
+    # The evidence bar also sits no lower than the corpus's noise floor less this margin
+    # (bot/calibration.py): a long handbook's chance matches score higher than a short FAQ's.
+    noise_margin: float = 0.075
     llm: str = ""  # e.g. "openai:gpt-4o-mini"; empty = extractive answers only
     max_question_chars: int = 2000
     max_history_turns: int = 20
@@ -175,6 +178,7 @@ class Settings:
             chunk_chars=_int(env, "FAQBOT_CHUNK_CHARS", d.chunk_chars, low=100),
             top_k=_int(env, "FAQBOT_TOP_K", d.top_k),
             min_evidence=_float(env, "FAQBOT_MIN_EVIDENCE", d.min_evidence),
+            noise_margin=_float(env, "FAQBOT_NOISE_MARGIN", d.noise_margin),
             llm=env.get("FAQBOT_LLM", "").strip(),
             max_question_chars=_int(env, "FAQBOT_MAX_QUESTION_CHARS", d.max_question_chars),
             max_history_turns=_int(env, "FAQBOT_MAX_HISTORY_TURNS", d.max_history_turns),

@@ -88,7 +88,11 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         ),
     ),
     "contact": (
-        re.compile(r"\b(phone|telephone|e-?mail|fax)\b|\bcontact (number|details|info)", re.I),
+        re.compile(
+            r"\b(phone|telephone|e-?mail|fax)\b|\bcontact (number|details|info)|"
+            r"\bwhat number\b[^?]*\b(call|text|dial)\b",
+            re.I,
+        ),
         re.compile(r"\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}|@|\bhttps?://|\bwww\.", re.I),
     ),
     "address": (
@@ -102,7 +106,10 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         ),
         re.compile(
             r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d|\b\d{4}-\d\d-\d\d\b|"
-            r"\b\d{1,2}/\d{1,2}\b|\b(mon|tues|wednes|thurs|fri|satur|sun)day\b",
+            r"\b\d{1,2}/\d{1,2}\b|\b(mon|tues|wednes|thurs|fri|satur|sun)day\b|"
+            # a deadline given relative to something: "within two weeks", "by the end of..."
+            r"\bwithin \w+ (hours?|days?|weeks?|months?)\b|\bno later than\b|"
+            r"\b(by|before) the (end|start|beginning|first|last)\b",
             re.I,
         ),
     ),
