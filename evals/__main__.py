@@ -1,100 +1,119 @@
-"""``python -m evals --dataset FILE [--corpus DIR] [--report FILE] [--k 5] [--mode ...]``.
+"""Known-answer evals, one dataset or every suite of a manifest.
 
-``--corpus DIR`` answers from the pages in DIR instead of the configured corpus: they are
+    python -m evals --dataset FILE [--corpus PATH ...] [--thresholds T] [--report R]
+                    [--report-only] [--junit FILE] [--k 5] [--mode extractive|llm] [--quiet]
+    python -m evals --suites evals/suites.toml [--only NAME ...] [--reports DIR]
+                    [--junit FILE] [--k 5] [--mode extractive|llm] [--quiet]
+
+``--corpus PATH`` answers from the pages in PATH instead of the configured corpus: they are
 ingested into an index of their own under ``.faqbot/evals/`` (reused while unchanged).
+``--suites`` runs every suite of the manifest (evals/suites.py) in one process, the
+embedding model loaded once; reports go to DIR/<suite>.{check,tune}.json and summary.json.
+``--junit FILE`` writes JUnit XML, one testcase per eval case (evals/junit.py).
 
-Exit 0 when every threshold holds, 1 when one fails, 2 when the dataset is unusable.
+Exit 0 when every (check-half) threshold holds, 1 when one fails, 2 when a dataset, the
+manifest or a thresholds file is unusable.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
-from bot.answer import Answer
-from bot.config import Profile, Settings
+from bot.config import Settings
 from bot.errors import FaqBotError
+from evals import junit
 from evals.dataset import DatasetError, load_dataset
 from evals.runner import (
+    EVAL_INDEXES,
+    THRESHOLDS,
+    ThresholdsError,
     build_report,
+    corpus_settings,
+    evaluate,
     format_failures,
     format_table,
     load_thresholds,
-    run_cases,
+    stage_corpus,
     write_report,
 )
 
-EVAL_INDEXES = Path(".faqbot/evals")
+__all__ = ["EVAL_INDEXES", "main", "stage_corpus"]
 
 
-def stage_corpus(paths: list[Path]) -> tuple[Path, Path]:
-    """The corpus folder to ingest for ``--corpus``, and where its index lives. One folder
-    is used as it is; files are copied into a folder of their own (a folder of pages may
-    hold notes that are not pages, so naming the files is the precise way)."""
-    for path in paths:
-        if not path.exists():
-            raise FileNotFoundError(path)
-    if len(paths) == 1 and paths[0].is_dir():
-        home = EVAL_INDEXES / paths[0].resolve().name
-        return paths[0], home
-    home = EVAL_INDEXES / "-".join(sorted(p.stem for p in paths))[:80]
-    staged = home / "corpus"
-    if staged.exists():
-        shutil.rmtree(staged)
-    staged.mkdir(parents=True)
-    for path in paths:
-        if path.is_dir():
-            shutil.copytree(path, staged / path.name)
-        else:
-            shutil.copy2(path, staged / path.name)
-    return staged, home
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
-    parser.add_argument("--dataset", required=True, type=Path)
-    parser.add_argument("--report", type=Path)
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m evals",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--dataset", type=Path, help="one JSON Lines dataset (FORMAT.md)")
+    what.add_argument("--suites", type=Path, help="a suites manifest, e.g. evals/suites.toml")
+    parser.add_argument("--report", type=Path, help="--dataset: write the JSON report here")
     parser.add_argument(
         "--corpus", type=Path, action="append", default=[],
-        help="answer from this folder's pages, or from these files (repeatable)",
+        help="--dataset: answer from this folder's pages, or from these files (repeatable)",
     )  # fmt: skip
-    parser.add_argument("--k", type=int, default=5, help="passages retrieved per question")
-    parser.add_argument("--mode", choices=("extractive", "llm"), default="extractive")
-    parser.add_argument("--thresholds", type=Path, default=None)
-    parser.add_argument("--quiet", action="store_true", help="do not list failing cases")
+    parser.add_argument("--thresholds", type=Path, default=None, help="--dataset: the gate")
     parser.add_argument(
         "--report-only",
         action="store_true",
-        help="print and write the report but exit 0 when a threshold fails (tuning sets)",
+        help="--dataset: print and write the report but exit 0 when a threshold fails",
     )
+    parser.add_argument(
+        "--only", action="extend", nargs="+", default=[], metavar="NAME",
+        help="--suites: run only these suites (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--reports", type=Path, default=Path("evals/reports"), metavar="DIR",
+        help="--suites: where the per-suite reports and summary.json go (default %(default)s)",
+    )  # fmt: skip
+    parser.add_argument("--junit", type=Path, help="also write JUnit XML here")
+    parser.add_argument("--k", type=int, default=5, help="passages retrieved per question")
+    parser.add_argument("--mode", choices=("extractive", "llm"), default="extractive")
+    parser.add_argument("--quiet", action="store_true", help="do not list failing cases")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
+    if args.suites is None and args.only:
+        parser.error("--only needs --suites")
+    if args.suites is not None and (args.corpus or args.report or args.thresholds):
+        parser.error("--corpus, --report and --thresholds go with --dataset; use the manifest")
+    settings = Settings.from_env().with_(top_k=max(args.k, 1))
+    if args.mode == "extractive":
+        settings = settings.with_(llm="")
+    elif not settings.llm:
+        print("--mode llm needs FAQBOT_LLM (e.g. openai:gpt-4o-mini)", file=sys.stderr)
+        return 2
+    if args.suites is not None:
+        from evals.suites import run_suites
+
+        return run_suites(args.suites, settings, args.only, args.reports, args.junit, args.quiet)
+    return run_dataset(args, settings)
+
+
+def run_dataset(args: argparse.Namespace, settings: Settings) -> int:
     try:
         cases = load_dataset(args.dataset)
+        thresholds = load_thresholds(args.thresholds or THRESHOLDS)
     except DatasetError as exc:
         print(f"bad dataset: {exc}", file=sys.stderr)
         return 2
-    settings = Settings.from_env().with_(top_k=max(args.k, 1))
+    except ThresholdsError as exc:
+        print(f"bad thresholds: {exc}", file=sys.stderr)
+        return 2
     if args.corpus:
         try:
             corpus_dir, home = stage_corpus(args.corpus)
         except FileNotFoundError as exc:
             print(f"--corpus {exc}: no such file or folder", file=sys.stderr)
             return 2
-        settings = settings.with_(
-            corpus_dir=corpus_dir,
-            index_dir=home / "index",
-            data_dir=home / "data",
-            chroma_url="",
-            profile=Profile.load({}, corpus_dir),
-        )
-    if args.mode == "extractive":
-        settings = settings.with_(llm="")
-    elif not settings.llm:
-        print("--mode llm needs FAQBOT_LLM (e.g. openai:gpt-4o-mini)", file=sys.stderr)
-        return 2
-    thresholds = load_thresholds(args.thresholds) if args.thresholds else load_thresholds()
+        settings = corpus_settings(settings, corpus_dir, home)
     try:
         from bot.chain import FaqChain
 
@@ -104,15 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             print(ingest(settings).summary(), file=sys.stderr)
 
         bot = FaqChain.from_settings(settings)
-        answers: list[Answer] = []
-
-        class Recorder:
-            def ask(self, question: object, history: object = ()) -> Answer:
-                answer = bot.ask(question, history)
-                answers.append(answer)
-                return answer
-
-        outcomes = run_cases(Recorder(), cases, args.k)
+        outcomes, answers = evaluate(bot, cases, args.k)
     except FaqBotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -124,6 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         write_report(report, args.report)
         print(f"\nreport written to {args.report}")
+    if args.junit:
+        half = "tune" if args.report_only else "check"
+        suites = [junit.testsuite(report, args.dataset.stem, half, not args.report_only, cases)]
+        if not args.report_only:
+            suites.append(junit.gate_suite(report, args.dataset.stem, thresholds))
+        junit.write_junit(args.junit, suites)
+        print(f"JUnit written to {args.junit}")
     if report["passed"]:
         print("\nPASSED")
         return 0

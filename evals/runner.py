@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import tomllib
 from collections.abc import Sequence
@@ -10,20 +11,107 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.answer import Answer
+from bot.config import Profile, Settings
 from bot.errors import FaqBotError
 from evals.dataset import Case
 from evals.metrics import Outcome, compute_metrics
 
-THRESHOLDS = Path(__file__).with_name("thresholds.toml")
+THRESHOLDS = Path(__file__).parent / "thresholds" / "cpt.toml"
+EVAL_INDEXES = Path(".faqbot/evals")
+METRICS = tuple(compute_metrics([]))  # every metric name a report carries, in report order
 
 
 class Asker(Protocol):
     def ask(self, question: object, history: object = ()) -> Answer: ...
 
 
+class ThresholdsError(ValueError):
+    """A thresholds file is unusable; the message names the file and what to fix."""
+
+
 def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, float]]:
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    return {"min": dict(raw.get("min", {})), "max": dict(raw.get("max", {}))}
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ThresholdsError(f"{path}: thresholds file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ThresholdsError(f"{path}: not valid TOML ({exc})") from None
+    return check_bounds(raw, str(path))
+
+
+def check_bounds(raw: dict[str, Any], where: str) -> dict[str, dict[str, float]]:
+    """``{"min": {...}, "max": {...}}`` from a parsed TOML table, every key a known metric
+    and every bound a number; anything else raises ThresholdsError naming ``where``."""
+    if not isinstance(raw, dict):
+        raise ThresholdsError(f"{where}: must be a table with [min] and [max]")
+    unknown = sorted(set(raw) - {"min", "max"})
+    if unknown:
+        raise ThresholdsError(f"{where}: unknown table(s) {unknown}; use [min] and [max]")
+    bounds: dict[str, dict[str, float]] = {"min": {}, "max": {}}
+    for side in ("min", "max"):
+        table = raw.get(side, {})
+        if not isinstance(table, dict):
+            raise ThresholdsError(f"{where}: [{side}] must be a table of metric = number")
+        for name, value in table.items():
+            if name not in METRICS:
+                raise ThresholdsError(
+                    f"{where}: [{side}] {name!r} is not a metric; known: {', '.join(METRICS)}"
+                )
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ThresholdsError(f"{where}: [{side}] {name} must be a number, not {value!r}")
+            bounds[side][name] = float(value)
+    return bounds
+
+
+def stage_corpus(paths: Sequence[Path], indexes: Path = EVAL_INDEXES) -> tuple[Path, Path]:
+    """The corpus folder to ingest for ``--corpus``, and where its index lives. One folder
+    is used as it is; files are copied into a folder of their own (a folder of pages may
+    hold notes that are not pages, so naming the files is the precise way)."""
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(path)
+    if len(paths) == 1 and paths[0].is_dir():
+        home = indexes / paths[0].resolve().name
+        return paths[0], home
+    home = indexes / "-".join(sorted(p.stem for p in paths))[:80]
+    staged = home / "corpus"
+    if staged.exists():
+        shutil.rmtree(staged)
+    staged.mkdir(parents=True)
+    for path in paths:
+        if path.is_dir():
+            shutil.copytree(path, staged / path.name)
+        else:
+            shutil.copy2(path, staged / path.name)
+    return staged, home
+
+
+def corpus_settings(settings: Settings, corpus_dir: Path, home: Path) -> Settings:
+    """``settings`` answering from ``corpus_dir`` with an index of its own under ``home``."""
+    return settings.with_(
+        corpus_dir=corpus_dir,
+        index_dir=home / "index",
+        data_dir=home / "data",
+        chroma_url="",
+        profile=Profile.load({}, corpus_dir),
+    )
+
+
+def evaluate(bot: Asker, cases: Sequence[Case], k: int = 5) -> tuple[list[Outcome], list[Answer]]:
+    """``run_cases``, keeping each full Answer (citations, passages) for the report."""
+    answers: list[Answer] = []
+
+    class Recorder:
+        def ask(self, question: object, history: object = ()) -> Answer:
+            try:
+                answer = bot.ask(question, history)
+            except FaqBotError as exc:  # as run_cases does, and kept in step with outcomes
+                answer = Answer(str(exc), [], True)
+            answers.append(answer)
+            return answer
+
+    outcomes = run_cases(Recorder(), cases, k)
+    return outcomes, answers
 
 
 def run_cases(bot: Asker, cases: Sequence[Case], k: int = 5) -> list[Outcome]:
