@@ -60,6 +60,9 @@ class ExtractiveAnswerer:
         if asked.kinds:
             # Only sentences holding the kind of fact asked for (a year, a price...) can
             # answer; if no strong passage has one, the guide does not say.
+            # A question asking several things spreads its words over them: no one quote
+            # needs to share them.
+            topic = () if asked.several else asked.tokens
             # The strongest sentences, and every sentence of the best one's passage: the
             # fact may sit on the line after the one that matches the question best.
             pool = [
@@ -67,7 +70,9 @@ class ExtractiveAnswerer:
                 for i, x in enumerate(scored)
                 if i < TYPED_CANDIDATES or x.chunk.id == scored[0].chunk.id
             ]
-            typed = [x for x in pool if answers_kind(x, asked.kinds, asked.pinned, asked.counts)]
+            typed = [
+                x for x in pool if answers_kind(x, asked.kinds, asked.pinned, asked.counts, topic)
+            ]
             if not typed:
                 return abstain(self.not_covered, passages)
             # The best quote holds the fact; the rest of a question that asks several

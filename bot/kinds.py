@@ -146,19 +146,26 @@ def wanted_answer_types(question: str) -> list[str]:
 
 
 def answers_kind(
-    item: ScoredSentence, kinds: Sequence[str], pinned: Sequence[str], counts: Sequence[str] = ()
+    item: ScoredSentence,
+    kinds: Sequence[str],
+    pinned: Sequence[str],
+    counts: Sequence[str] = (),
+    topic: Sequence[str] = (),
 ) -> bool:
     """Does the sentence hold one of the kinds of fact asked for, about what the question
     pins? Every number it pins ("how much is OSHA 30" is not the OSHA 10 price), one of the
-    names ("Maintenance Awareness" is priced as the "Maintenance module"), and every word
-    of what "how many" counts."""
+    names ("Maintenance Awareness" is priced as the "Maintenance module"), every word of
+    what "how many" counts, and (it or its section) one of the question's other words:
+    "how many hours does the exam last?" is not answered by the hours a job allows."""
     text = item.span.text
     names = [pin for pin in pinned if not pin.isdigit()]
     numbers = [pin for pin in pinned if pin.isdigit()]
+    about = [t for t in topic if t not in counts and not t.isdigit()]
     return (
         any(ANSWER_TYPES[kind][1].search(text) for kind in kinds)
         and mentions(item, [*numbers, *counts])
         and (not names or mentions(item, names, every=False))
+        and (not about or mentions(item, about, every=False))
     )
 
 
