@@ -72,6 +72,31 @@ class Correction:
 Reading = dict[str, Correction]  # one question's words, each with what it becomes
 
 
+# A run of capitalised words, small words allowed inside: "Long Beach City College",
+# "Center for Applied Mathematics".
+NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:(?:\s+(?:of|for|and|the|&|at|in))?\s+[A-Z][a-z]+)+")
+SMALL_WORDS = frozenset("of for and the & at in".split())  # noqa: SIM905
+
+
+def initialisms(texts: Iterable[str]) -> frozenset[str]:
+    """The initials of the names a text spells out ("lbcc" for "Long Beach City College",
+    "cam" for "Center for Applied Mathematics"): a student types the short form of a name
+    the page only writes in full, and it names nothing the page does not mention."""
+    found: set[str] = set()
+    for text in texts:
+        for run in NAME_RUN.findall(text):
+            words = run.split()
+            # every stretch of the run: "Long Beach City College Library" is also "LBCC"
+            for start in range(len(words)):
+                for end in range(start + 2, len(words) + 1):
+                    part = words[start:end]
+                    if part[0] in SMALL_WORDS or part[-1] in SMALL_WORDS:
+                        continue
+                    found.add("".join(w[0] for w in part if w not in SMALL_WORDS).lower())
+                    found.add("".join(w[0] for w in part).lower())
+    return frozenset(w for w in found if len(w) >= 2)
+
+
 def proper_words(texts: Iterable[str]) -> frozenset[str]:
     """Words a text writes with a capital inside its sentences and never in lower case
     ("Siemens", "SMSCP"): names, even when a question types them in lower case."""
@@ -135,6 +160,7 @@ class CorpusIndex:
         # Words the guide always writes with a capital ("Siemens", "SMSCP"): names, even
         # when a question types them in lower case.
         self.proper_words = proper_words(c.text for c in chunks)
+        self.initialisms = initialisms(c.text for c in chunks)
         self.term_words: list[str] = []
         self.term_matrix = np.zeros((0, 1), dtype=np.float32)
         self._embeddings: Embeddings | None = None
@@ -340,6 +366,8 @@ class CorpusIndex:
         a word that needs a search."""
         token = stem(word)
         if token in self.vocabulary or token.isdigit() or word in STOPWORDS:
+            return Correction(token, True)
+        if word in self.initialisms:  # "lbcc": the short form of a name the pages spell out
             return Correction(token, True)
         if len(word) == 1:  # "n" for "and": no topic in one letter
             return Correction(None, True)
