@@ -302,7 +302,7 @@ class CorpusIndex:
         for m in WORD.finditer(question):
             word, lower = m[0], m[0].lower()
             if NUMBER.fullmatch(lower):
-                if previous is not None and (previous in pins or previous == "level"):
+                if previous is not None and previous in pins:
                     pins.append(lower)
                 previous = None
                 continue
