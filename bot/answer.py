@@ -20,7 +20,7 @@ from bot.chunking import (
     subject_of,
 )
 from bot.config import Profile
-from bot.kinds import answers_kind, spelling_out
+from bot.kinds import answers_kind
 from bot.text import tokenize
 from bot.types import Answer, Citation, Retrieval, ScoredSentence
 
@@ -79,9 +79,6 @@ class ExtractiveAnswerer:
             # things ("how many questions, how long...") may be answered by any sentence.
             rest = [x for x in scored if x not in typed] if asked.several else []
             scored = [*typed, *rest]
-        spelled_out = spelling_out(asked.acronym, scored)
-        if spelled_out:
-            scored = [*spelled_out, *(x for x in scored if x not in spelled_out)]
         selected = self._select(scored, asked.wants_list)
         chosen = [with_lead(item, selected) for item in selected]
         parts, citations = [], []

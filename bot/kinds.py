@@ -15,12 +15,6 @@ from collections.abc import Sequence
 from bot.text import COST_QUESTION, PAY_QUESTION, PRICE, SALARY, STOPWORDS, tokenize
 from bot.types import ScoredSentence
 
-# "What does SAP stand for?": the sentence that spells it out, "... Progress (SAP)".
-ACRONYM_QUESTION = re.compile(
-    r"\bwhat (?:does|do|is) (?:the |an? )?([A-Za-z][\w&/-]{1,15}) (?:stand for|short for|mean)\b"
-    r"|\b([A-Za-z][\w&/-]{1,15}) (?:stands for|acronym|abbreviation)\b",
-    re.I,
-)
 SEVERAL_ASKS = re.compile(
     r"(,|\band\b|\?)\s*(and\s+)?(how|what|when|where|which|who|can|could|do|does|is|are|will)\b",
     re.I,
@@ -129,14 +123,6 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
             re.I,
         ),
     ),
-    "person": (
-        re.compile(
-            r"\bwho(\W?s| is| was| are)? (the )?(current |new )?(ceo|president|director|founder|"
-            r"chair|head|leader)s?\b",
-            re.I,
-        ),
-        re.compile(r"\b(ceo|president|director|founder|chair(man|woman|person)?)\b", re.I),
-    ),
 }
 
 
@@ -167,16 +153,6 @@ def answers_kind(
         and (not names or mentions(item, names, every=False))
         and (not about or mentions(item, about, every=False))
     )
-
-
-def spelling_out(acronym: str, scored: Sequence[ScoredSentence]) -> list[ScoredSentence]:
-    """For "what does X stand for?", the sentences that define X: "Full Name (X)" or
-    "X (Full Name)". Where the guide never spells it out, the best answer stays first."""
-    if not acronym:
-        return []
-    name = re.escape(acronym)
-    defines = re.compile(rf"\({name}\)|\b{name} \(", re.I)
-    return [x for x in scored if defines.search(x.span.text)]
 
 
 def counted(question: str, known: Sequence[str]) -> list[str]:

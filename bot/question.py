@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from bot.index import CorpusIndex
-from bot.kinds import ACRONYM_QUESTION, SEVERAL_ASKS, counted, wanted_answer_types
+from bot.kinds import SEVERAL_ASKS, counted, wanted_answer_types
 from bot.text import (
     DURATION_QUESTION,
     MONEY_QUESTION,
@@ -59,7 +59,6 @@ def analyze(question: str, history: Sequence[dict[str, str]], index: CorpusIndex
     kinds = wanted_answer_types(LEADING_CONNECTIVES.sub("", spelled))
     if not kinds and topic and is_elliptical(spelled):
         kinds = [k for k in wanted_answer_types(topic) if k in CARRIED_KINDS]
-    acronym = ACRONYM_QUESTION.search(spelled)
     return Question(
         text=text,
         topic=topic,
@@ -74,7 +73,6 @@ def analyze(question: str, history: Sequence[dict[str, str]], index: CorpusIndex
         pinned=tuple(index.pinned(text, reading)),
         unknown_names=tuple(index.unknown_names(text, reading)),
         listed=listed_parts(spelled) or "",
-        acronym=(acronym[1] or acronym[2]) if acronym else "",
         hints=tuple(name for name, pattern in HINTS if pattern.search(text)),
         several=bool(SEVERAL_ASKS.search(spelled)),
         wants_list=bool(LIST_REQUEST.search(spelled)),

@@ -121,15 +121,8 @@ def words(text: str) -> list[str]:
     return [w for w in TOKEN.findall(text.lower().replace("’", "'")) if w not in STOPWORDS]
 
 
-# Phrases that mean another word when searching: "who pays for it?" asks about funding,
-# and must not match what a job pays.
-SEARCH_PHRASES = ((re.compile(r"\b(pay|pays|paid|paying) for\b", re.I), "fund"),)
-
-
 def search_words(question: str) -> list[str]:
-    """The question's content words for keyword search, with phrases read as what they mean."""
-    for phrase, meaning in SEARCH_PHRASES:
-        question = phrase.sub(meaning, question)
+    """The question's content words for keyword search."""
     return words(question)
 
 

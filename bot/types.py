@@ -134,7 +134,7 @@ class Question:
     ``kinds`` are the kinds of fact asked for ("date", "count", ...), ``counts`` what a
     "how many" counts, ``pinned`` the names and numbers a quote must mention,
     ``unknown_names`` names the corpus never mentions, ``listed`` the plural noun of
-    "what are the modules?", ``acronym`` the X of "what does X stand for?"."""
+    "what are the modules?"."""
 
     text: str
     topic: str = ""
@@ -149,7 +149,6 @@ class Question:
     pinned: tuple[str, ...] = ()
     unknown_names: tuple[str, ...] = ()
     listed: str = ""
-    acronym: str = ""
     hints: tuple[str, ...] = ()  # shapes of answer a sentence earns a bonus for ("money", ...)
     several: bool = False  # asks more than one thing ("how many questions, how long...")
     wants_list: bool = False  # asks for a list or a breakdown, answered by the list whole

@@ -136,7 +136,7 @@ def browser() -> Iterator[Any]:
 
 def scored_sentence(chain: Any, text: str) -> Any:
     """The stored sentence whose text starts with ``text``, as the answer step sees it."""
-    from bot.retrieval import ScoredSentence
+    from bot.types import ScoredSentence
 
     index = chain.retriever.index
     row = next(s for s in index.sentences if s.span.text.startswith(text))

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Answer
 from bot.chain import FaqChain, clean_history
 from bot.config import Settings
 from bot.errors import IndexMismatchError, IndexMissingError, InvalidQuestionError
+from bot.types import Answer
 from tests.conftest import HashingEmbeddings
 
 
@@ -53,7 +53,7 @@ def test_history_that_is_not_a_list_is_refused(chain: FaqChain) -> None:
 
 def test_a_long_history_is_accepted(chain: FaqChain) -> None:
     history = [{"role": "user", "content": "x" * 5000}] * 100
-    assert isinstance(chain.ask("What is CPT 4.0?", history), Answer)
+    assert isinstance(chain.ask("What changed in CPT 4.0?", history), Answer)
 
 
 def test_injected_instructions_change_nothing(chain: FaqChain) -> None:
@@ -88,8 +88,10 @@ def test_a_broken_new_generation_keeps_the_old_one_serving(
 
 def test_the_runnable_answers_like_ask(chain: FaqChain) -> None:
     runnable = chain.as_runnable()
-    answer = runnable.invoke({"question": "What is CPT 4.0?", "history": []})
+    answer = runnable.invoke({"question": "What changed in CPT 4.0?", "history": []})
     assert isinstance(answer, Answer)
-    assert answer == chain.ask("What is CPT 4.0?")
-    batch = runnable.batch([{"question": "What is CPT 4.0?"}, {"question": "What is CPT-MT?"}])
+    assert answer == chain.ask("What changed in CPT 4.0?")
+    batch = runnable.batch(
+        [{"question": "What changed in CPT 4.0?"}, {"question": "What does CPT-MT cover?"}]
+    )
     assert len(batch) == 2

@@ -81,9 +81,12 @@ def test_proper_words_are_capitalised_inside_sentences_and_never_lower_case() ->
 
 def test_names_and_the_numbers_after_them_are_pinned(chain: FaqChain) -> None:
     index = chain.retriever.index
-    assert index.pinned("how much is osha 10") == ["osha", "10"]  # known names, any case
+    assert index.pinned("what does osha 10 cost") == ["osha", "10"]  # known names, any case
     # SMSCP is in over a third of the guide's passages: a topic of it, not a pin
-    assert index.pinned("How much is Siemens SMSCP Level 1?") == ["siemen", "1"]
+    assert index.pinned("What is the fee for Siemens SMSCP?") == ["siemen"]
+    # a number pins only after a pinned name: "Level" is a common word, so "1" is no pin
+    assert index.pinned("What is the fee for Siemens SMSCP Level 1?") == ["siemen"]
+    assert index.pinned("What is the fee for Siemens 2?") == ["siemen", "2"]
     assert index.pinned("How much is CPT 4.0?") == []
     assert index.pinned("How much for 2 modules?") == []  # a count, not a name's number
     # "Certified" is a name in the guide, but typed in lower case it is just an English word
@@ -139,7 +142,7 @@ def test_words_past_the_search_budget_count_as_unknown_however_often_seen(
     late = ["zqxaa", "zqxab", "zqxac", "saftey"]
     assert index.correct(late) == (late, late)  # past the budget: left as typed
     # the same question reads the same, though "saftey" is known by now
-    assert chain.retrieve(" ".join(late)).unknown_terms == late
+    assert list(chain.retrieve(" ".join(late)).question.unknown) == late
     assert index.spell(" ".join(late)) == " ".join(late)
 
 
@@ -148,7 +151,8 @@ def test_the_corrections_kept_stay_within_their_bound(
 ) -> None:
     monkeypatch.setattr(index_module, "CORRECTIONS_CACHE_SIZE", 20)
     index = chain.retriever.index
+    kept = index.cache_info()[0]  # loading may have read some words already (calibration)
     for start in range(0, 200, 5):
         index.correct(junk(5, start))  # fewer than MAX_WORD_SEARCHES: each one searched
-        assert index.cache_info() == (min(start + 5, 20), 20)
+        assert index.cache_info() == (min(kept + start + 5, 20), 20)
     assert index.correct(["saftey"])[0] == ["safety"]  # still corrects

@@ -28,6 +28,7 @@ ANSWER_PATH = (
     "bot/index.py",
     "bot/calibration.py",
     "bot/answer.py",
+    "bot/llm.py",
     "bot/compose.py",
     "bot/sentences.py",
     "bot/chain.py",
