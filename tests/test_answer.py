@@ -315,12 +315,6 @@ def test_what_the_guide_does_say_is_answered(chain: FaqChain) -> None:
 
 
 @pytest.mark.integration
-def test_what_cpt_stands_for_quotes_its_definition(real_chain: FaqChain) -> None:
-    result = real_chain.ask("What is CPT short for?")
-    assert "Certified Production Technician (CPT)" in result.citations[0].quote
-
-
-@pytest.mark.integration
 def test_a_date_question_is_answered_with_the_sentence_holding_the_date(
     real_chain: FaqChain,
 ) -> None:

@@ -165,30 +165,6 @@ def test_a_list_of_things_is_content_but_a_bare_title_is_a_fragment() -> None:
     assert not is_fragment("The exam is roughly 90 minutes per module.")
 
 
-def test_the_focus_is_the_questions_rarest_word_only_when_it_is_rare(chain: FaqChain) -> None:
-    hybrid = chain.retriever
-    assert hybrid._focus({"cpt", "module", "cybersecurity"}) == "cybersecurity"
-    assert hybrid._focus({"cpt", "module"}) is None  # in most passages: a topic, no focus
-    assert hybrid._focus({"zzyzx"}) is None  # unknown to the guide
-
-
-def test_sentences_holding_the_focus_word_get_the_bonus(
-    chain: FaqChain, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    question = "Does CPT 4.0 include cybersecurity?"
-
-    def scores() -> dict[str, float]:
-        return {s.span.text: s.score for s in chain.retrieve(question, k=20).sentences}
-
-    bonus, with_bonus = retrieval_module.FOCUS_BONUS, scores()
-    monkeypatch.setattr(retrieval_module, "FOCUS_BONUS", 0.0)
-    without = scores()
-    assert any("cybersecurity" in text for text in with_bonus)
-    for text, score in with_bonus.items():
-        expected = bonus if "cybersecurity" in text else 0.0
-        assert score - without[text] == pytest.approx(expected)
-
-
 def test_fusion_rewards_agreement_between_rankings(chain: FaqChain) -> None:
     hybrid = chain.retriever
     assert isinstance(hybrid, HybridRetriever)
