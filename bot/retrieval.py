@@ -23,6 +23,10 @@ CANDIDATES = 20
 RERANK_FUSION_WEIGHT = 0.5  # how much the fused rank counts next to the best sentence
 RERANK_PASSAGE_WEIGHT = 0.5  # ... and the whole passage's similarity
 FRAGMENT_PENALTY = 0.1
+# A sentence holding the question's rarest word (in at most this share of the passages)
+# gets a bonus: "bundle" or "cybersecurity" pins the answer down where the pages' topic cannot.
+FOCUS_BONUS = 0.025  # half its old 0.05: tune halves CPT dev fact +0.027, cedar hit@1 +0.045
+FOCUS_MAX_SHARE = 0.1
 SENTENCE_DENSE = 0.65  # sentence score = meaning similarity ...
 SENTENCE_LEXICAL = 0.25  # ... plus the idf-weighted share of question words it contains
 # Words of a question (and its topic) keyword search reads: each costs a pass over every
@@ -124,6 +128,7 @@ class HybridRetriever:
         wants_salary = "salary" in question.hints
         wants_number = "number" in question.hints
         wants_duration = "duration" in question.hints
+        focus = self._focus(q_tokens)
         scored = []
         for cid in chunk_ids:
             chunk = self.index.chunks[cid]
@@ -144,6 +149,8 @@ class HybridRetriever:
                     bonus += 0.08
                 if self.index.fragment[row]:
                     bonus -= FRAGMENT_PENALTY
+                if focus and focus in self.index.sentence_tokens[row]:
+                    bonus += FOCUS_BONUS
                 dense = float(sims[row])
                 scored.append(
                     ScoredSentence(
@@ -154,6 +161,16 @@ class HybridRetriever:
                     )
                 )
         return sorted(scored, key=lambda x: -x.score)
+
+    def _focus(self, q_tokens: set[str]) -> str | None:
+        """The question's rarest word the guide uses, if it is rare enough to pin down the
+        answer ("bundle", "cybersecurity") rather than the topic ("loan", "module")."""
+        known = [t for t in q_tokens if t in self.index.vocabulary]
+        if not known:
+            return None
+        rarest = min(known, key=lambda t: (self.index.passage_count[t], t))
+        share = self.index.passage_count[rarest] / max(len(self.index.order), 1)
+        return rarest if share <= FOCUS_MAX_SHARE else None
 
     @staticmethod
     def _rerank(

@@ -199,3 +199,20 @@ def test_keyword_search_reads_a_bounded_number_of_known_words(
     assert ranked == hybrid._bm25(["safety", "module"])
     hybrid._bm25(known * 3)
     assert asked[-1] == known[: retrieval_module.MAX_SEARCH_TOKENS]
+
+
+def test_sentences_holding_the_focus_word_get_the_bonus(
+    chain: FaqChain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "Does CPT 4.0 include cybersecurity?"
+
+    def scores() -> dict[str, float]:
+        return {s.span.text: s.score for s in chain.retrieve(question, k=20).sentences}
+
+    bonus, with_bonus = retrieval_module.FOCUS_BONUS, scores()
+    monkeypatch.setattr(retrieval_module, "FOCUS_BONUS", 0.0)
+    without = scores()
+    assert any("cybersecurity" in text for text in with_bonus)
+    for text, score in with_bonus.items():
+        expected = bonus if "cybersecurity" in text else 0.0
+        assert score - without[text] == pytest.approx(expected)
