@@ -61,11 +61,15 @@ def count(source: str) -> dict[str, int]:
             if not isinstance(node.value, bool) and node.value not in (0, 1, -1):
                 numbers += 1
         elif isinstance(node, ast.List | ast.Tuple | ast.Set):
-            strings = [e for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            strings = [
+                e for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            ]
             if len(strings) >= 3 and len(strings) == len(node.elts):
                 word_lists += 1
         elif isinstance(node, ast.Dict):
-            keys = [k for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+            keys = [
+                k for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)
+            ]
             values = [
                 v for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
             ]
@@ -84,12 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(name)
         if path.exists():
             per_module[name] = count(path.read_text(encoding="utf-8"))
-    total = {key: sum(c[key] for c in per_module.values()) for key in ("regexes", "numbers", "word_lists")}
+    total = {
+        key: sum(c[key] for c in per_module.values())
+        for key in ("regexes", "numbers", "word_lists")
+    }
     width = max((len(n) for n in per_module), default=10)
     print(f"{'module':<{width}}  regexes  numbers  word lists")
-    for name, c in per_module.items():
+    for name, c in [*per_module.items(), ("total", total)]:
         print(f"{name:<{width}}  {c['regexes']:>7}  {c['numbers']:>7}  {c['word_lists']:>10}")
-    print(f"{'total':<{width}}  {total['regexes']:>7}  {total['numbers']:>7}  {total['word_lists']:>10}")
     if args.json:
         args.json.write_text(json.dumps({"modules": per_module, "total": total}, indent=2))
     return 0
