@@ -60,9 +60,11 @@ class ExtractiveAnswerer:
         if asked.kinds:
             # Only sentences holding the kind of fact asked for (a year, a price...) can
             # answer; if no strong passage has one, the guide does not say.
-            # A question asking several things spreads its words over them: no one quote
-            # needs to share them.
-            topic = () if asked.several else asked.tokens
+            # A question asking several things spreads its words and names over them: no
+            # one quote needs to share them.
+            topic = (
+                () if asked.several else tuple(t for t in asked.tokens if t not in asked.unknown)
+            )
             # The strongest sentences, and every sentence of the best one's passage: the
             # fact may sit on the line after the one that matches the question best.
             pool = [

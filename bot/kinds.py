@@ -83,8 +83,10 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "contact": (
         re.compile(
-            r"\b(phone|telephone|e-?mail|fax)\b|\bcontact (number|details|info)|"
-            r"\bwhat number\b[^?]*\b(call|text|dial)\b",
+            # "email" as a thing, not the verb: "do I have to email them?" asks no address
+            r"\b(phone|telephone|fax)\b|\be-?mail (address|addresses)\b|"
+            r"\b(what|which)(\W?s| is| are)? (the |their |your |an? )?e-?mail\b|"
+            r"\bcontact (number|details|info)|\bwhat number\b[^?]*\b(call|text|dial)\b",
             re.I,
         ),
         re.compile(r"\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}|@|\bhttps?://|\bwww\.", re.I),

@@ -24,6 +24,8 @@ from tests.conftest import scored_sentence
         ("Which building is the job fair in?", ["place"]),
         ("what's the street address of the north campus", ["street"]),
         ("What number do I call to reach the help desk?", ["contact"]),
+        ("what's the email for the help desk?", ["contact"]),
+        ("do I have to email my advisor before I drop?", []),  # the verb asks no address
         ("and what's the late fee?", []),  # read after its connective by question analysis
         ("What's the web address of the directory?", ["address"]),
         ("When is the next testing date at my college?", ["date"]),
