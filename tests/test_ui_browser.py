@@ -247,7 +247,7 @@ def test_keyboard_only(browser: Browser, server: Server) -> None:
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.tagName") == "TEXTAREA":
             break
-    page.keyboard.type("Where can I take the CPT exam?")
+    page.keyboard.type("Where do people take the CPT exam?")
     page.keyboard.press("Enter")
     wait_for_answer(page, 2)
     assert_only_own_host(watch, server)

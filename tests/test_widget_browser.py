@@ -184,7 +184,7 @@ def test_over_the_limit_the_chat_says_so_politely_and_keeps_working(
     for n, question in enumerate(["How much does the full CPT cost?", "What is CPT?"], 1):
         ask(page, question)
         wait_for_answer(page, n)
-    ask(page, "Where can I take the CPT exam?")
+    ask(page, "Where do people take the CPT exam?")
     expect(wait_for_answer(page, 3)).to_contain_text("wait a minute")
     assert page.locator(".faq-notice").count() == 1  # earlier answers stay as they were
     assert page.locator(".faq-answer, .faq-abstain").count() == 2
@@ -222,7 +222,7 @@ def test_when_the_chat_queue_is_full_the_user_is_told_to_try_again(
             time.sleep(0.2)
         page = browser.new_page()  # type: ignore[attr-defined]
         page.goto(f"{bot}/embed/")
-        ask(page, "Where can I take the CPT exam?")
+        ask(page, "Where do people take the CPT exam?")
         expect(page.get_by_text("currently busy. Please try again").first).to_be_visible(
             timeout=15_000
         )
@@ -235,7 +235,7 @@ def test_when_the_chat_queue_is_full_the_user_is_told_to_try_again(
             except QueueError:
                 refused += 1
         assert refused < len(jobs)  # the held and queued ones were answered after all
-        ask(page, "Where can I take the CPT exam?")  # and answers again once there is room
+        ask(page, "Where do people take the CPT exam?")  # and answers again once there is room
         expect(page.locator(".faq-answer, .faq-abstain")).to_have_count(1, timeout=30_000)
         page.close()
     finally:
