@@ -1,9 +1,10 @@
-"""Answers grounded in retrieved passages: extractive by default, an LLM optionally.
+"""The extractive answer: composed from the scored sentences retrieval returns.
 
-The extractive answerer quotes the 1-3 sentences (list items, table rows) from the top
-passages that best answer the question, each followed by its ``[n]`` marker. When the
-evidence is too weak it abstains instead of guessing. The LLM answerer must cite passages
-by number; any failure, or an answer without a valid citation, falls back to extraction.
+It quotes the best sentence (list item, table row), the one after it in its passage and
+up to two more that score close, or a whole list when one is asked for; sentences that run
+on one line are one quote and one ``[n]`` marker. When the evidence is too weak, or no
+strong sentence holds the kind of fact asked for, it abstains instead of guessing. The
+optional LLM answer (``bot/llm.py``) falls back to this one.
 """
 
 from __future__ import annotations
@@ -152,23 +153,19 @@ def runs(chosen: Sequence[ScoredSentence]) -> list[list[ScoredSentence]]:
     passage: a run is quoted, and cited, as one stretch of the page."""
     groups: list[list[ScoredSentence]] = []
     for item in chosen:
-        last = groups[-1][-1] if groups else None
-        if (
-            last is not None
-            and last.chunk.id == item.chunk.id
-            and last.span.end <= item.span.start
-            and not item.chunk.text[
-                last.span.end - item.chunk.start : item.span.start - item.chunk.start
-            ].strip()
-            and "\n"
-            not in item.chunk.text[
-                last.span.end - item.chunk.start : item.span.start - item.chunk.start
-            ]
-        ):
+        if groups and runs_on(groups[-1][-1], item):
             groups[-1].append(item)
         else:
             groups.append([item])
     return groups
+
+
+def runs_on(before: ScoredSentence, after: ScoredSentence) -> bool:
+    """Does ``after`` follow ``before`` on the same line of the same passage?"""
+    if before.chunk.id != after.chunk.id or before.span.end > after.span.start:
+        return False
+    gap = stretch(after.chunk, before.span.end, after.span.start).text
+    return not gap.strip() and "\n" not in gap
 
 
 def joined(group: Sequence[ScoredSentence]) -> ScoredSentence:
@@ -176,11 +173,13 @@ def joined(group: Sequence[ScoredSentence]) -> ScoredSentence:
     first, last = group[0], group[-1]
     if len(group) == 1:
         return first
-    chunk = first.chunk
-    text = chunk.text[first.span.start - chunk.start : last.span.end - chunk.start]
-    return ScoredSentence(
-        first.score, first.dense, chunk, Span(first.span.start, last.span.end, text)
-    )
+    span = stretch(first.chunk, first.span.start, last.span.end)
+    return ScoredSentence(first.score, first.dense, first.chunk, span)
+
+
+def stretch(chunk: Chunk, start: int, end: int) -> Span:
+    """The chunk's text between two file offsets, as a span of the file."""
+    return Span(start, end, chunk.text[start - chunk.start : end - chunk.start])
 
 
 def citation(n: int, item: ScoredSentence) -> Citation:
@@ -223,9 +222,7 @@ def with_lead(item: ScoredSentence, selected: Sequence[ScoredSentence] = ()) -> 
     before = [s for s in split_sentences(chunk) if line_start <= s.start < span.start]
     if not before or any(x.span.start == before[-1].start for x in selected):
         return item
-    start = before[-1].start
-    joined = Span(start, span.end, chunk.text[start - chunk.start : span.end - chunk.start])
-    return ScoredSentence(item.score, item.dense, chunk, joined)
+    return ScoredSentence(item.score, item.dense, chunk, stretch(chunk, before[-1].start, span.end))
 
 
 def introduces_list(item: ScoredSentence) -> bool:

@@ -153,14 +153,6 @@ class Question:
     several: bool = False  # asks more than one thing ("how many questions, how long...")
     wants_list: bool = False  # asks for a list or a breakdown, answered by the list whole
 
-    @property
-    def asked(self) -> str:
-        return self.spelled or self.text
-
-    @property
-    def query(self) -> str:
-        return f"{self.topic} {self.text}".strip() if self.topic else self.text
-
 
 @dataclass(frozen=True)
 class Hit:
@@ -195,10 +187,6 @@ class Retrieval:
     sentences: list[ScoredSentence] = field(default_factory=list)
     unknown_meaning: float = 0.0
     outline: tuple[str, tuple[ScoredSentence, ...]] = ("", ())
-
-    @property
-    def query(self) -> str:
-        return self.question.query
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,18 @@ class ThresholdsError(ValueError):
     """A thresholds file is unusable; the message names the file and what to fix."""
 
 
-def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, float]]:
+def read_toml(path: Path, error: type[Exception], what: str) -> dict[str, Any]:
+    """The parsed TOML file; ``error`` naming the file when it is missing or not TOML."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ThresholdsError(f"{path}: thresholds file not found") from None
+        raise error(f"{path}: {what} not found") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ThresholdsError(f"{path}: not valid TOML ({exc})") from None
-    return check_bounds(raw, str(path))
+        raise error(f"{path}: not valid TOML ({exc})") from None
+
+
+def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, float]]:
+    return check_bounds(read_toml(path, ThresholdsError, "thresholds file"), str(path))
 
 
 def check_bounds(raw: dict[str, Any], where: str) -> dict[str, dict[str, float]]:

@@ -13,7 +13,6 @@ import json
 import re
 import sys
 import time
-import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from evals.runner import (
     format_failures,
     judge,
     load_thresholds,
+    read_toml,
     stage_corpus,
     write_report,
 )
@@ -78,12 +78,7 @@ class Manifest:
 
 
 def load_manifest(path: Path) -> Manifest:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ManifestError(f"{path}: manifest not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{path}: not valid TOML ({exc})") from None
+    raw = read_toml(path, ManifestError, "manifest")
     unknown = sorted(set(raw) - {"suite", "targets"})
     if unknown:
         raise ManifestError(f"{path}: unknown key(s) {unknown}; expected [targets] and [[suite]]")
