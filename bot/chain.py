@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -193,7 +193,14 @@ class FaqChain:
         assert self.retriever is not None
         return self.retriever.retrieve(analyze(question, history, self.retriever.index), k)
 
-    def ask(self, question: object, history: object = ()) -> Answer:
+    def ask(
+        self,
+        question: object,
+        history: object = (),
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """The answer to ``question`` after ``history``. In LLM mode, ``on_token`` gets the
+        model's text as it comes; the returned Answer (checked, or the fallback) replaces it."""
         text = clean_question(question, self.settings.max_question_chars)
         turns = clean_history(
             history, self.settings.max_history_turns, self.settings.max_question_chars
@@ -207,6 +214,8 @@ class FaqChain:
             return abstain(refusal_text(refusal, self.settings.profile))
         assert self.answerer is not None
         retrieval = self.retrieve(text, turns)
+        if on_token is not None and isinstance(self.answerer, LLMAnswerer):
+            return self.answerer.answer(text, retrieval, on_token)
         return self.answerer.answer(text, retrieval)
 
     def as_runnable(self) -> Runnable[dict[str, Any], Answer]:

@@ -28,6 +28,12 @@ CRASHED = "Sorry, something went wrong on our side. Please try again in a moment
 NO_UPLOADS = "This assistant takes no file uploads: send the question as JSON text."
 UNKNOWN_EVENT = "Unknown event for this page: reload the page and try again."
 LOCAL_ORIGINS = ("http://localhost", "http://127.0.0.1")
+# The embed chat (bot/embed/) runs its own script and styles only: no inline code, no eval,
+# nothing from another host, no form posts, and it talks to this origin alone.
+EMBED_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'"
+)
 GRADIO_API = "/gradio_api/"
 # The Gradio routes that look an event up by fn_index or api_name, unchecked (a 500).
 EVENT_ROUTES = ("queue/join", "call/", "run/", "api/")
@@ -165,7 +171,7 @@ class Guard:
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"
         if path.startswith("/embed"):
-            headers["Content-Security-Policy"] = frame_ancestors(self.settings)
+            headers["Content-Security-Policy"] = f"{EMBED_CSP}; {frame_ancestors(self.settings)}"
         elif not api and path != "/widget.js":
             headers["Content-Security-Policy"] = "frame-ancestors 'self'"
         if not (origin and origin_allowed(origin, self.settings)):

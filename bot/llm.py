@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -46,6 +46,7 @@ Rules:
 - Give an email address, web address or phone number only if it is in the passage you cite.
 - If the passages do not answer the question, reply exactly: NOT_COVERED"""
 DEFAULT_SUBJECT = "the college's pages"
+NOT_COVERED = "NOT_COVERED"
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # A scheme or www., or a bare domain ("evil-college.com"); "e.g." and "3.5" are not.
 URL = re.compile(
@@ -112,19 +113,22 @@ class LLMAnswerer:
         self.fallback = fallback
         self.subject = subject
 
-    def answer(self, question: str, retrieval: Retrieval) -> Answer:
+    def answer(
+        self, question: str, retrieval: Retrieval, on_token: Callable[[str], None] | None = None
+    ) -> Answer:
+        """The model's answer; with ``on_token``, its text is also passed on piece by piece
+        as it comes (provisional: the returned Answer, checked, is what counts)."""
         extractive = self.fallback.answer(question, retrieval)
         if extractive.abstained:
             return extractive  # weak evidence: never let a model improvise an answer
         hits = retrieval.hits[:PASSAGES_CONSIDERED]
         messages = llm_messages(question, [h.chunk for h in hits], self.subject)
         try:
-            reply = self.chat_model.invoke(messages)
-            text = str(getattr(reply, "content", reply)).strip()
+            text = self._reply(messages, on_token)
         except Exception as exc:  # any provider error: the extractive answer stands
             log.warning("LLM answer failed, using the extractive answer: %s", exc)
             return extractive
-        if "NOT_COVERED" in text:
+        if NOT_COVERED in text:
             return Answer(self.fallback.not_covered, [], True, extractive.passages)
         cited = [int(n) for n in re.findall(r"\[(\d+)\]", text)]
         if not cited or any(n < 1 or n > len(hits) for n in cited):
@@ -153,3 +157,17 @@ class LLMAnswerer:
                          chunk.url, chunk.pages)
             )  # fmt: skip
         return Answer(text, citations, False, extractive.passages)
+
+    def _reply(self, messages: list[BaseMessage], on_token: Callable[[str], None] | None) -> str:
+        if on_token is None:
+            reply = self.chat_model.invoke(messages)
+            return str(getattr(reply, "content", reply)).strip()
+        text, held = "", 0  # text[:held] has been passed on
+        for chunk in self.chat_model.stream(messages):
+            text += str(getattr(chunk, "content", chunk))
+            # Held back while it may still become NOT_COVERED: that is never shown.
+            start = text.lstrip()
+            if text[held:] and not (NOT_COVERED.startswith(start) or NOT_COVERED in start):
+                on_token(text[held:])
+                held = len(text)
+        return text.strip()

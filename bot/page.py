@@ -1,11 +1,18 @@
-"""How the chat pages look and what they may load: theme, CSS, CSP, page script, and the
-options shared by ``Blocks.launch`` and ``gr.mount_gradio_app``."""
+"""How the chat pages look and what they may load: theme, CSS, CSP, page script, the
+options shared by ``Blocks.launch`` and ``gr.mount_gradio_app``, and the page's link
+preview (Open Graph / Twitter tags from the site profile, see :class:`SocialTags`)."""
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import gradio as gr
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.config import Profile
 
 SYSTEM_FONTS = "system-ui,-apple-system,Segoe UI,Roboto,Helvetica Neue,Arial,Noto Sans,sans-serif"
 MONO_FONTS = "ui-monospace,SFMono-Regular,Menlo,Consolas,Liberation Mono,monospace"
@@ -57,10 +64,6 @@ JS = """() => {
     .observe(document.body, { subtree: true, childList: true, characterData: true,
                               attributes: true, attributeFilter: ["aria-label"] });
   relabel();
-  // Inside the site widget's iframe, Esc asks the widget (another origin) to close.
-  if (window.parent !== window) document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape") window.parent.postMessage({ type: "faq-widget-close" }, "*");
-  });
 }"""
 
 
@@ -76,3 +79,66 @@ def page_options() -> dict[str, Any]:
         "mcp_server": False, "pwa": False, "ssr_mode": False,
     }
     # fmt: on
+
+
+# Gradio's page template advertises Gradio ("Click to try out the app!", an image on
+# another host) in its link-preview tags; a college sharing its chat link gets its own.
+GRADIO_SOCIAL_TAG = re.compile(
+    r'\s*<meta\s+(?:property="og:[^"]*"|name="twitter:[^"]*")[^>]*>', re.IGNORECASE
+)
+
+
+OWN_PAGES = ("/embed/",)  # pages of ours, with their own head
+
+
+def social_tags(profile: Profile) -> str:
+    """Link-preview tags from the site profile; no image, so no other host."""
+    title, about = html.escape(profile.name), html.escape(profile.about)
+    tags = [
+        ("property", "og:type", "website"), ("property", "og:title", title),
+        ("property", "og:description", about), ("name", "twitter:card", "summary"),
+        ("name", "twitter:title", title), ("name", "twitter:description", about),
+    ]  # fmt: skip
+    return "".join(f'<meta {kind}="{key}" content="{value}" />' for kind, key, value in tags)
+
+
+def with_social_tags(page: bytes, tags: str) -> bytes:
+    text = GRADIO_SOCIAL_TAG.sub("", page.decode("utf-8"))
+    return text.replace("<head>", "<head>" + tags, 1).encode("utf-8")
+
+
+class SocialTags:
+    """ASGI middleware: the chat's HTML page leaves with the profile's link-preview tags
+    instead of Gradio's. Only HTML responses are held and rewritten; everything else
+    (the event streams above all) passes through untouched."""
+
+    def __init__(self, app: ASGIApp, profile: Profile) -> None:
+        self.app, self.tags = app, social_tags(profile)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] in OWN_PAGES:
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        body = b""
+
+        async def rewrite(message: Message) -> None:
+            nonlocal start, body
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                html_page = headers.get("content-type", "").startswith("text/html")
+                if html_page and "content-encoding" not in headers:
+                    start = message
+                    return
+            elif start is not None and message["type"] == "http.response.body":
+                body += message.get("body", b"")
+                if message.get("more_body"):
+                    return
+                page = with_social_tags(body, self.tags)
+                MutableHeaders(scope=start)["content-length"] = str(len(page))
+                await send(start)
+                await send({"type": "http.response.body", "body": page})
+                return
+            await send(message)
+
+        await self.app(scope, receive, rewrite)

@@ -6,10 +6,13 @@ a shared limiter (the reverse proxy's) in front of several.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import AsyncIterator
 from typing import Any
 
 MINUTE, DAY = 60.0, 86_400
@@ -90,3 +93,31 @@ def is_trusted(address: str, trusted: tuple[str, ...]) -> bool:
     except ValueError:
         return False
     return any(ip in ipaddress.ip_network(net, strict=False) for net in trusted)
+
+
+class AnswerQueue:
+    """Admission to the CPU-bound answer step, shared by every JSON route: ``slots`` answer
+    at once, first come first served, and at most ``max_waiting`` wait for a turn (more
+    are refused at once with 503 rather than left to time out)."""
+
+    def __init__(self, slots: int, max_waiting: int) -> None:
+        self.slots, self.max_waiting = slots, max_waiting
+        self.waiting = 0
+        self._turns: asyncio.Semaphore | None = None  # made in the serving loop
+
+    def full(self) -> bool:
+        return self.waiting >= self.max_waiting
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        if self._turns is None:
+            self._turns = asyncio.Semaphore(self.slots)
+        self.waiting += 1
+        try:
+            await self._turns.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self._turns.release()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,8 +28,6 @@ from bot.types import Answer, Citation
 
 log = logging.getLogger(__name__)
 
-STREAM_WORD_SECONDS = 0.02  # pace of the word-by-word reveal...
-STREAM_MAX_SECONDS = 0.6  # ...but never longer than this for a whole answer
 MAX_SHOWN_TURNS = 50  # older exchanges leave the page so one tab cannot grow forever
 NO_SOURCE_HTML = (
     '<p class="faq-muted">Ask a question, then pick one of its sources here to read the '
@@ -142,7 +139,7 @@ def format_passage(citation: Citation | None) -> str:
 
 
 def greeting_from(text: str, limit: int = GREETING_CHARS) -> str:
-    """A greeting from a URL, shown exactly as typed in the chat's placeholder: one short
+    """A greeting, shown exactly as typed in the chat's placeholder: one short
     line, every ASCII punctuation mark as a numeric character reference ("!" -> "&#33;").
     Gradio renders the placeholder as markdown with HTML allowed; a reference is shown as
     its character but is never markup, in HTML or markdown (a backslash escape would be
@@ -155,12 +152,6 @@ def greeting_from(text: str, limit: int = GREETING_CHARS) -> str:
 def source_choices(citations: Sequence[Citation]) -> list[tuple[str, str]]:
     # Radio labels render as text (not HTML) in Gradio, so no escaping here.
     return [(f"[{c.n}] {c.section or c.source}", str(c.n)) for c in citations]
-
-
-def stream_prefixes(text: str) -> Iterator[str]:
-    """Growing prefixes of ``text``, one more word each time."""
-    ends = [m.end() for m in re.finditer(r"\S+\s*", text)] or [len(text)]
-    return (text[:end] for end in ends)
 
 
 # ----------------------------------------------------------------------------- state
@@ -207,9 +198,15 @@ class ChatState:
 class ChatHandlers:
     """The event handlers, apart from the layout so tests can drive them without a browser."""
 
-    def __init__(self, chain: Any, settings: Settings, limiter: RateLimiter | None = None) -> None:
+    def __init__(
+        self,
+        chain: Any,
+        settings: Settings,
+        limiter: RateLimiter | None = None,
+        feedback: FeedbackLog | None = None,
+    ) -> None:
         self.chain, self.settings, self.limiter = chain, settings, limiter
-        self.feedback = FeedbackLog(settings.data_dir, settings.feedback_max_bytes)
+        self.feedback = feedback or FeedbackLog(settings.data_dir, settings.feedback_max_bytes)
 
     def respond(
         self, message: Any, state: ChatState, request: gr.Request | None = None
@@ -241,12 +238,6 @@ class ChatHandlers:
             return
         turn.reply, turn.citations, turn.abstained = answer.text, answer.citations, answer.abstained
         state.messages.append({"role": "assistant", "content": ""})
-        if not answer.abstained:
-            pace = min(STREAM_WORD_SECONDS, STREAM_MAX_SECONDS / max(len(answer.text.split()), 1))
-            for prefix in stream_prefixes(answer.text):
-                state.messages[-1]["content"] = format_answer_text(prefix, answer.citations)
-                yield state.messages, state, skip, skip, skip
-                time.sleep(pace)
         final = format_answer(answer)
         cap = self.settings.max_history_turns
         if len(history) > cap and not state.told_history_cap:
@@ -267,12 +258,6 @@ class ChatHandlers:
         if self.limiter is None or request is None:
             return True
         return self.limiter.allow(client_key(request, self.settings.trusted_proxies))
-
-    def greet(self, request: gr.Request | None = None) -> Any:
-        """The widget passes its ``data-greeting`` as ``?greeting=``: shown as plain text in
-        the empty chat (it comes from a URL anyone can write, so no markup, and short)."""
-        text = greeting_from(request.query_params.get("greeting", "") if request else "")
-        return gr.update(placeholder=f"<p>{text}</p>") if text else gr.skip()
 
     def show_source(self, choice: Any, state: ChatState) -> str:
         turn = state.turn_by_id(state.selected)
@@ -307,30 +292,35 @@ class ChatHandlers:
 
 
 _QUIET: dict[str, Any] = {"api_visibility": "undocumented", "show_progress": "hidden"}
-_ANSWERING: dict[str, Any] = {"concurrency_limit": 8, "show_progress": "minimal"}
+# Answering is CPU-bound and quick (~15 ms): a few at a time keeps the tail short on a
+# small machine, where more threads only fight over the cores (benchmarks.load).
+CHAT_CONCURRENCY = 8
+_ANSWERING: dict[str, Any] = {"concurrency_limit": CHAT_CONCURRENCY, "show_progress": "minimal"}
 
 
 def build_app(
-    chain: Any, settings: Settings, compact: bool = False, limiter: RateLimiter | None = None
+    chain: Any,
+    settings: Settings,
+    limiter: RateLimiter | None = None,
+    feedback: FeedbackLog | None = None,
 ) -> gr.Blocks:
     """The chat UI. ``chain`` needs only ``ask(question, history) -> Answer``.
-    ``compact`` (for an iframe widget) drops the title, description and side panel and
-    greets with the widget's ``?greeting=``. ``limiter`` counts each client's questions."""
-    h = ChatHandlers(chain, settings, limiter)
+    ``limiter`` counts each client's questions; ``feedback`` records the votes (one log per
+    process, shared with the embed chat's)."""
+    h = ChatHandlers(chain, settings, limiter, feedback)
     profile = settings.profile
     suggest = getattr(chain, "suggestions", None)
     suggestions = suggest() if callable(suggest) else list(profile.suggestions)
-    with gr.Blocks(title=settings.title, analytics_enabled=False, fill_height=compact) as app:
+    with gr.Blocks(title=settings.title, analytics_enabled=False, fill_height=False) as app:
         state = gr.State(ChatState())
-        if not compact:
-            title, about = escape(profile.name), escape(profile.about)
-            header = f'<header class="faq-header"><h1>{title}</h1><p>{about}</p></header>'
-            gr.HTML(header, js_on_load=None)
+        title, about = escape(profile.name), escape(profile.about)
+        header = f'<header class="faq-header"><h1>{title}</h1><p>{about}</p></header>'
+        gr.HTML(header, js_on_load=None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=300):
                 chatbot = gr.Chatbot(
                     label="Conversation", show_label=False, elem_id="faq-chat", layout="bubble",
-                    height="calc(100vh - 130px)" if compact else "60vh", min_height=200,
+                    height="60vh", min_height=200,
                     placeholder=f"<p>{greeting_from(profile.greeting, 400)}</p>",
                     examples=[{"text": q} for q in suggestions] or None,
                     feedback_options=("Like", "Dislike"), group_consecutive_messages=False,
@@ -345,7 +335,7 @@ def build_app(
                     container=False,
                 )  # fmt: skip
                 clear_btn = gr.Button("Clear chat", variant="secondary", size="sm")
-            side = gr.Column(scale=2, min_width=280, visible=not compact)
+            side = gr.Column(scale=2, min_width=280)
             with side, gr.Accordion("Source passage", open=True, elem_id="faq-source-panel"):
                 sources = gr.Radio(label="Sources of the selected answer", elem_id="faq-sources")
                 passage = gr.HTML(NO_SOURCE_HTML, elem_id="faq-passage", js_on_load=None)
@@ -360,7 +350,5 @@ def build_app(
         # cleared messages from the server-side state.
         for trigger in (clear_btn.click, chatbot.clear):
             trigger(h.clear, None, outputs, **_QUIET)
-        if compact:
-            app.load(h.greet, None, [chatbot], queue=False, **_QUIET)  # shown even when busy
-    app.queue(max_size=settings.queue_size, default_concurrency_limit=8)
+    app.queue(max_size=settings.queue_size, default_concurrency_limit=CHAT_CONCURRENCY)
     return app

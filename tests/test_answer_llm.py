@@ -213,3 +213,39 @@ def test_the_messages_and_the_contact_check_on_their_own() -> None:
     assert unsupported_contacts("Write to dean@evil.example. [1]", [office]) == [
         "dean@evil.example"
     ]
+
+
+# --------------------------------------------------------------- streamed tokens
+def streamed(chain: FaqChain, reply: str, question: str) -> tuple[list[str], Answer]:
+    llm_chain(chain, reply)
+    tokens: list[str] = []
+    return tokens, chain.ask(question, (), tokens.append)
+
+
+def test_the_model_s_text_is_passed_on_as_it_comes_and_the_answer_matches(
+    chain: FaqChain,
+) -> None:
+    reply = "The whole credential costs $360-$480 through a provider. [1]"
+    tokens, answer = streamed(chain, reply, "How much does the full CPT cost?")
+    assert len(tokens) > 1 and "".join(tokens) == reply  # piece by piece
+    assert answer.text == reply and answer.citations[0].n == 1
+
+
+def test_not_covered_is_never_streamed(chain: FaqChain) -> None:
+    tokens, answer = streamed(chain, "NOT_COVERED", "How much does the full CPT cost?")
+    assert tokens == [] and answer.abstained
+
+
+def test_a_streamed_reply_that_fails_its_check_gives_the_extractive_answer(
+    chain: FaqChain,
+) -> None:
+    expected = chain.ask("How much does the full CPT cost?")
+    tokens, answer = streamed(chain, "It costs about $400.", "How much does the full CPT cost?")
+    assert "".join(tokens) == "It costs about $400."  # shown while it came...
+    assert answer.text == expected.text  # ...and replaced by the checked answer
+
+
+def test_an_extractive_chain_ignores_the_token_callback(chain: FaqChain) -> None:
+    tokens: list[str] = []
+    answer = chain.ask("How much does the full CPT cost?", (), tokens.append)
+    assert tokens == [] and "360" in answer.text

@@ -39,3 +39,29 @@ def test_rate_limiter_memory_is_bounded_even_when_every_client_is_active() -> No
     # The most recent clients are still counted: their budget was not reset.
     assert all(limiter.allow("203.0.113.999", now=5001.5) for _ in range(2))
     assert not limiter.allow("203.0.113.999", now=5001.5)
+
+
+def test_the_answer_queue_admits_slots_at_once_and_bounds_the_line() -> None:
+    import asyncio
+
+    from bot.ratelimit import AnswerQueue
+
+    async def scenario() -> tuple[list[int], bool, bool]:
+        queue, running, peak = AnswerQueue(slots=2, max_waiting=3), [0], []
+
+        async def one() -> None:
+            async with queue.turn():
+                running[0] += 1
+                peak.append(running[0])
+                await asyncio.sleep(0.01)
+                running[0] -= 1
+
+        tasks = [asyncio.create_task(one()) for _ in range(5)]
+        await asyncio.sleep(0)  # all five are in: two answering, three waiting
+        full = queue.full()
+        await asyncio.gather(*tasks)
+        return peak, full, queue.full()
+
+    peak, full_while_busy, full_after = asyncio.run(scenario())
+    assert max(peak) == 2 and len(peak) == 5  # never more than two at once, all answered
+    assert full_while_busy and not full_after

@@ -48,7 +48,7 @@ def test_health_reports_the_index(client: TestClient) -> None:
 def test_widget_script_is_served_as_javascript(client: TestClient) -> None:
     res = client.get("/widget.js")
     assert res.status_code == 200
-    assert res.headers["content-type"].startswith("application/javascript")
+    assert res.headers["content-type"].startswith("text/javascript")  # RFC 9239
     assert "attachShadow" in res.text and "window.FaqWidget" in res.text
     assert "__DEFAULT_TITLE__" not in res.text
 
@@ -57,7 +57,7 @@ def test_the_widget_default_title_is_the_profile_s_and_cannot_break_out(chain: F
     profile = Profile(widget_title='Ask HVCC</script><script>alert("x")')
     settings = chain.settings.with_(profile=profile)
     js = TestClient(create_server(chain, settings, mount_ui=False)).get("/widget.js").text
-    assert 'data.title || "Ask HVCC\\u003c/script>\\u003cscript>alert(\\"x\\")"' in js
+    assert '"Ask HVCC\\u003c/script\\u003e\\u003cscript\\u003ealert(\\"x\\")"' in js
     assert "</script><script>alert" not in js
 
 
@@ -121,7 +121,7 @@ def test_embed_is_frameable_only_by_allowed_origins_and_gradio_api_is_capped(
     assert client.get("/").headers["content-security-policy"] == "frame-ancestors 'self'"
     huge = client.post("/gradio_api/queue/join", json={"data": ["x" * 100_000]})
     assert huge.status_code == 413
-    for path in ("/gradio_api/queue/join", "/embed/gradio_api/queue/join", "/api/ask"):
+    for path in ("/gradio_api/queue/join", "/api/chat", "/api/ask"):
         streamed = client.post(path, content=chunks(b'{"data": ["' + b"x" * 100_000 + b'"]}'))
         assert streamed.status_code == 413, path  # no Content-Length: counted as it arrives
         assert "limit is 65,536 bytes" in streamed.text
@@ -129,7 +129,7 @@ def test_embed_is_frameable_only_by_allowed_origins_and_gradio_api_is_capped(
 
 def test_api_citations_carry_the_web_address_and_pdf_pages() -> None:
     from bot.answer import Answer, Citation
-    from bot.server import to_response
+    from bot.api import to_response
 
     web = Citation(
         1,

@@ -99,17 +99,10 @@ def chat(http: httpx.Client, question: str, headers: dict[str, str]) -> str:
 @pytest.fixture(scope="module")
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The whole app (chat, widget, API) with FAQBOT_RATE_PER_MINUTE=5 and one allowed site."""
-    import bot.ui
-
-    words, most = bot.ui.STREAM_WORD_SECONDS, bot.ui.STREAM_MAX_SECONDS
-    bot.ui.STREAM_WORD_SECONDS = bot.ui.STREAM_MAX_SECONDS = 0.0  # answers in one piece
     data = tmp_path_factory.mktemp("ui-server")
     settings = Settings(data_dir=data, rate_per_minute=5, allowed_origins=(ALLOWED,))
-    try:
-        with running(create_server(FakeChain(settings), settings)) as base:
-            yield base
-    finally:
-        bot.ui.STREAM_WORD_SECONDS, bot.ui.STREAM_MAX_SECONDS = words, most
+    with running(create_server(FakeChain(settings), settings)) as base:
+        yield base
 
 
 # ------------------------------------------------------------- 1. proxy headers
@@ -168,11 +161,11 @@ def test_uploads_are_refused_before_gradio_sees_them(ui_server: str) -> None:
 
 @pytest.mark.integration
 def test_every_gradio_route_counts_against_the_event_budget(ui_server: str) -> None:
-    paths = ("/gradio_api/queue/status", "/embed/gradio_api/queue/status")
+    paths = ("/gradio_api/queue/status", "/gradio_api/info")
     with client(ui_server, "127.0.0.5") as http:
         statuses = [http.get(paths[i % 2]).status_code for i in range(400)]
         refused = http.get(paths[1])
-    assert 429 in statuses  # GETs and the /embed app share one budget per client
+    assert 429 in statuses  # every Gradio route shares one budget per client
     first = statuses.index(429)
     assert set(statuses[:first]) == {200} and set(statuses[first:]) == {429}
     assert refused.status_code == 429 and refused.headers["retry-after"] == "60"
@@ -183,7 +176,7 @@ def test_every_gradio_route_counts_against_the_event_budget(ui_server: str) -> N
 @pytest.mark.integration
 def test_an_unknown_event_is_a_400_not_a_500(ui_server: str) -> None:
     with client(ui_server, "127.0.0.7") as http:
-        for path in ("/gradio_api/queue/join", "/embed/gradio_api/queue/join"):
+        for path in ("/gradio_api/queue/join",):
             for fn_index in (999, -1):
                 body = {"fn_index": fn_index, "data": [], "session_hash": "issue12"}
                 res = http.post(path, json=body)
@@ -192,7 +185,7 @@ def test_an_unknown_event_is_a_400_not_a_500(ui_server: str) -> None:
         for path, body in (
             ("/gradio_api/call/no_such_event", {"data": []}),
             ("/gradio_api/run/predict", {"data": [], "fn_index": 999}),
-            ("/embed/gradio_api/run/predict", {"data": []}),
+            ("/gradio_api/run/predict", {"data": []}),
         ):
             res = http.post(path, json=body)  # the same keep-alive connection throughout
             assert res.status_code == 400 and "event" in res.json()["error"], path
@@ -211,7 +204,7 @@ def test_an_unknown_event_is_a_400_not_a_500(ui_server: str) -> None:
 @pytest.mark.integration
 def test_gradio_routes_follow_our_origin_policy(ui_server: str) -> None:
     with client(ui_server, "127.0.0.8") as http:
-        for path in ("/", "/config", "/gradio_api/queue/status", "/embed/config"):
+        for path in ("/", "/config", "/gradio_api/queue/status", "/embed/"):
             res = http.get(path, headers={"Origin": LOCAL_DEV})
             assert res.status_code == 200, path
             cors = [h for h in res.headers if h.lower().startswith("access-control-")]
@@ -227,9 +220,8 @@ def test_gradio_routes_follow_our_origin_policy(ui_server: str) -> None:
 def test_a_spoofed_forwarded_host_is_not_the_page_root(ui_server: str) -> None:
     spoof = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
     with client(ui_server, "127.0.0.10") as http:
-        for path in ("/config", "/embed/config"):
-            root = http.get(path, headers=spoof).json()["root"]
-            assert root.startswith("http://127.0.0.1:"), (path, root)
+        root = http.get("/config", headers=spoof).json()["root"]
+        assert root.startswith("http://127.0.0.1:"), root
         page = http.get("/", headers=spoof)
         assert page.status_code == 200 and "evil.example" not in page.text
 

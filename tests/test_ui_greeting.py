@@ -1,17 +1,17 @@
-"""The widget's greeting (shown exactly as typed, never as markup) and one vote per answer."""
+"""The chat's greeting (shown exactly as typed, never as markup) and one vote per answer."""
 
 from __future__ import annotations
 
 from html.parser import HTMLParser
-from urllib.parse import urlencode
 
+import gradio as gr
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.config import Settings
+from bot.config import Profile, Settings
 from bot.feedback import FeedbackLog, summarize
-from bot.ui import ChatHandlers, ChatState, greeting_from
-from tests.test_ui import HOSTILE, StubChain, gradio_request, like, run
+from bot.ui import ChatHandlers, ChatState, build_app, greeting_from
+from tests.test_ui import HOSTILE, StubChain, like, run
 
 
 class Shown(HTMLParser):
@@ -43,9 +43,9 @@ def as_placeholder(text: str) -> Shown:
     "typed", ["Hi!", "**bold**", "[x](javascript:alert(1))", "<img src=x>", *HOSTILE]
 )
 def test_the_greeting_shows_exactly_what_was_typed(typed: str) -> None:
-    handlers = ChatHandlers(StubChain(), Settings())
-    update = handlers.greet(gradio_request(query=urlencode({"greeting": typed})))
-    shown = as_placeholder(update["placeholder"])
+    app = build_app(StubChain(), Settings().with_(profile=Profile(greeting=typed)))
+    (chatbot,) = [b for b in app.blocks.values() if isinstance(b, gr.Chatbot)]
+    shown = as_placeholder(chatbot.placeholder)
     assert shown.text.strip() == typed
     assert shown.tags == ["p"] and shown.attrs == []  # no link, image or emphasis
     # Safe even if it were rendered as markdown outside our <p> (no HTML block).
