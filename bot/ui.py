@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import html
 import logging
+import queue
 import re
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -212,7 +214,7 @@ class ChatHandlers:
         self, message: Any, state: ChatState, request: gr.Request | None = None
     ) -> Iterator[tuple[Any, ...]]:
         """Yield (chat, state, textbox, source list, passage): the question at once, then
-        the answer word by word, then the answer with its sources."""
+        (LLM mode) the model's text as it comes, then the answer with its sources."""
         limit, skip = self.settings.max_question_chars, gr.skip()
         state.session = state.session or uuid.uuid4().hex
         history = state.history()
@@ -225,27 +227,65 @@ class ChatHandlers:
         state.turns.append(turn)
         state.messages.append({"role": "user", "content": format_question(message, limit)})
         yield state.messages, state, "", skip, skip
+        reply = {"role": "assistant", "content": ""}  # one message, filled as it comes
+        state.messages.append(reply)
         try:
             if not self._allowed(request):
                 raise RateLimitedError(TOO_MANY)
-            answer = self.chain.ask(message, history)
+            for partial in self._answering(message, history):
+                if isinstance(partial, Answer):
+                    answer = partial
+                    break
+                reply["content"] = format_answer_text(partial)
+                yield state.messages, state, skip, skip, skip
         except Exception as exc:  # never a crash or an "Error" toast in front of a student
             if not isinstance(exc, FaqBotError):
                 log.exception("answering failed")
             turn.notice, turn.reply = True, str(exc) if isinstance(exc, FaqBotError) else SORRY
-            state.messages.append({"role": "assistant", "content": format_notice(turn.reply)})
+            reply["content"] = format_notice(turn.reply)
             yield state.messages, state, skip, skip, skip
             return
         turn.reply, turn.citations, turn.abstained = answer.text, answer.citations, answer.abstained
-        state.messages.append({"role": "assistant", "content": ""})
         final = format_answer(answer)
         cap = self.settings.max_history_turns
         if len(history) > cap and not state.told_history_cap:
             state.told_history_cap = True
             final += format_notice(HISTORY_CAP.format(cap=cap))
-        state.messages[-1]["content"] = final
+        reply["content"] = final
         state.selected = turn.id
         yield (state.messages, state, skip, *self._sources(turn))
+
+    def _answering(self, message: Any, history: list[dict[str, str]]) -> Iterator[str | Answer]:
+        """The model's text so far each time more of it comes (LLM mode only), then the
+        answer. The extractive answer is ready at once: it is computed right here."""
+        if getattr(self.chain, "chat_model", None) is None:
+            yield self.chain.ask(message, history)
+            return
+        pieces: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        outcome: list[Answer | BaseException] = []
+
+        def work() -> None:
+            try:
+                outcome.append(self.chain.ask(message, history, pieces.put))
+            except BaseException as exc:  # raised again in the handler's thread
+                outcome.append(exc)
+            finally:
+                pieces.put(None)
+
+        threading.Thread(target=work, daemon=True, name="llm-answer").start()
+        text = ""
+        while True:
+            batch = [pieces.get()]  # waits for the next piece...
+            while not pieces.empty():  # ...and takes whatever else came: one update for all
+                batch.append(pieces.get())
+            text += "".join(p for p in batch if p is not None)
+            if None in batch:  # the answer is in
+                break
+            yield text
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        yield result
 
     def respond_example(
         self, state: ChatState, evt: gr.SelectData, request: gr.Request | None = None

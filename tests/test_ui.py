@@ -4,6 +4,7 @@ event handlers driven directly, and the app's configuration."""
 from __future__ import annotations
 
 import copy
+import itertools
 import time
 from collections.abc import Sequence
 from html.parser import HTMLParser
@@ -221,6 +222,46 @@ def test_respond_shows_the_question_then_the_answer_with_its_sources(
     assert final[3]["choices"] == [("[1] Cost and funding", "1")] and final[3]["value"] == "1"
     assert "<mark>Answer to How much?</mark>" in final[4]
     assert len(state.messages) == 2 and state.session
+
+
+class TypingChain(StubChain):
+    """An LLM-mode chain: the model's text comes in pieces before the checked answer."""
+
+    chat_model = object()
+
+    def __init__(self, pieces: Sequence[str], error: Exception | None = None) -> None:
+        super().__init__(error)
+        self.pieces = pieces
+
+    def ask(
+        self, question: object, history: Sequence[dict[str, str]] = (), on_token: Any = None
+    ) -> Answer:
+        for piece in self.pieces:
+            on_token(piece)
+            time.sleep(0.01)  # the handler shows each piece before the next comes
+        return super().ask(question, history)
+
+
+def test_in_llm_mode_the_model_s_text_shows_as_it_comes_then_the_checked_answer(
+    settings: Settings,
+) -> None:
+    steps = run(
+        ChatHandlers(TypingChain(["It ", "costs <b>", "$5"]), settings), "Fee?", ChatState()
+    )
+    shown = [s[0][-1]["content"] for s in steps[1:]]
+    assert len(shown) >= 3 and "It" in shown[0] and "&lt;b&gt;" in shown[-2]  # text, not HTML
+    assert "It costs &lt;b&gt;$5" in shown[-2]
+    assert all(len(a) < len(b) for a, b in itertools.pairwise(shown[:-1]))  # it grows
+    assert "Answer to Fee? " in shown[-1] and "faq-sources" in shown[-1]  # replaced
+    assert len(steps[-1][0]) == 2  # one question, one reply: the pieces were not new messages
+
+
+def test_in_llm_mode_a_failure_is_a_notice_in_place_of_the_text_so_far(
+    settings: Settings,
+) -> None:
+    chain = TypingChain(["Half an ans"], error=RuntimeError("provider down"))
+    steps = run(ChatHandlers(chain, settings), "Fee?", ChatState())
+    assert "faq-notice" in steps[-1][0][-1]["content"] and len(steps[-1][0]) == 2
 
 
 def test_follow_ups_get_the_history(handlers: ChatHandlers, stub: StubChain) -> None:
