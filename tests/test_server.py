@@ -145,3 +145,19 @@ def test_api_citations_carry_the_web_address_and_pdf_pages() -> None:
     first, second = body["citations"]
     assert first["url"] == "https://hv.example/aid#fees" and first["pages"] == ""
     assert second["url"] == "" and second["pages"] == "3-4"
+
+
+@pytest.mark.integration
+def test_the_chat_page_previews_as_the_college_s_and_names_no_other_host(
+    chain: FaqChain,
+) -> None:
+    profile = Profile(name="Harbor Valley Assistant", about="Answers from our admissions pages.")
+    client = TestClient(create_server(chain, chain.settings.with_(profile=profile)))
+    page = client.get("/")
+    assert page.status_code == 200
+    head = page.text.split("</head>")[0]
+    assert '<meta property="og:title" content="Harbor Valley Assistant" />' in head
+    assert '<meta name="twitter:description" content="Answers from our admissions pages." />' in head
+    assert "Click to try out" not in head and "@Gradio" not in head
+    assert "githubusercontent" not in page.text
+    assert int(page.headers["content-length"]) == len(page.content)
