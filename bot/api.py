@@ -26,7 +26,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from bot.config import Settings
-from bot.errors import FaqBotError
+from bot.errors import SORRY, FaqBotError
 from bot.feedback import FeedbackLog
 from bot.guard import error_response
 from bot.ratelimit import RETRY_AFTER_SECONDS, TOO_MANY, AnswerQueue, RateLimiter, client_key
@@ -35,7 +35,6 @@ from bot.types import Answer
 log = logging.getLogger(__name__)
 BUSY = "The assistant is busy answering other questions. Please try again in a few seconds."
 BUSY_RETRY_SECONDS = 5
-SORRY = "Sorry, something went wrong on our side. Please try again in a moment."
 MAX_FEEDBACK_CITATIONS = 20
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "empty, too long or not valid text"},

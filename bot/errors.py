@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# What a student is told when something failed that is not theirs to fix (logged for us).
+SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+
 
 class FaqBotError(Exception):
     """Base of every error the bot raises on purpose."""

@@ -22,7 +22,7 @@ from typing import Any
 import gradio as gr
 
 from bot.config import Settings
-from bot.errors import FaqBotError, RateLimitedError
+from bot.errors import SORRY, FaqBotError, RateLimitedError
 from bot.feedback import FeedbackLog
 from bot.page import page_options as page_options  # launch/mount with these
 from bot.ratelimit import TOO_MANY, RateLimiter, client_key
@@ -36,7 +36,6 @@ NO_SOURCE_HTML = (
     "full passage, with the quoted sentence highlighted.</p>"
 )
 ABSTAIN_TIP = "Try asking in other words, or pick one of the suggested questions."
-SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 HISTORY_CAP = (
     "For follow-up questions I use only the last {cap} messages of this chat. "
     "Use “Clear chat” to start a new topic."
@@ -334,7 +333,7 @@ class ChatHandlers:
 _QUIET: dict[str, Any] = {"api_visibility": "undocumented", "show_progress": "hidden"}
 # Answering is CPU-bound and quick (~15 ms): a few at a time keeps the tail short on a
 # small machine, where more threads only fight over the cores (benchmarks.load).
-CHAT_CONCURRENCY = 8
+CHAT_CONCURRENCY = 2
 _ANSWERING: dict[str, Any] = {"concurrency_limit": CHAT_CONCURRENCY, "show_progress": "minimal"}
 
 

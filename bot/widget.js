@@ -1,6 +1,7 @@
 /* FAQ assistant launcher. One tag on any page:
  *   <script src="https://HOST/widget.js" data-title="Ask a question" data-color="#003366"
- *           data-position="right" data-greeting="Hi! Ask me about admissions." defer></script>
+ *           data-position="right" data-greeting="Hi! Ask me about admissions."
+ *           data-suggestions="How do I apply?|What does it cost?" defer></script>
  * Everything lives in a shadow root, so the host page's styles and globals are never
  * touched; the only global is window.FaqWidget (open/close/toggle). */
 (function () {
@@ -25,7 +26,7 @@
     "border-radius:28px;padding:14px 20px;font:600 15px system-ui,sans-serif;color:#fff;" +
     "background:" + color + ";box-shadow:0 4px 14px rgba(0,0,0,.25);cursor:pointer}" +
     ".launch:focus-visible,.close:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}" +
-    ".panel{position:fixed;bottom:84px;" + side + ":20px;z-index:2147483000;width:min(420px,calc(100vw - 24px));" +
+    ".panel{position:fixed;bottom:84px;" + side + ":20px;z-index:2147483000;width:min(420px,calc(100vw - 40px));" +
     "height:min(640px,calc(100vh - 110px));display:none;flex-direction:column;background:#fff;" +
     "border-radius:12px;overflow:hidden;box-shadow:0 8px 30px rgba(0,0,0,.3)}" +
     ".panel.open{display:flex}" +
@@ -57,29 +58,53 @@
   bar.appendChild(close);
   panel.appendChild(bar);
   var frame = null;
+  var frameLoaded = false;
 
-  function open() {
-    if (!frame) {
-      frame = document.createElement("iframe");
-      var src = new URL("embed/", base);
-      if (data.greeting) src.searchParams.set("greeting", data.greeting);
-      frame.src = src.href;
-      frame.title = title;
-      panel.appendChild(frame);
+  // The chat loads only once the visitor shows intent (pointer over or focus on the
+  // launcher, or a click), hidden until opened, so the click usually finds it loaded.
+  function ensureFrame() {
+    if (frame) return;
+    frame = document.createElement("iframe");
+    var src = new URL("embed/", base);
+    if (data.greeting) src.searchParams.set("greeting", data.greeting);
+    if (data.suggestions) src.searchParams.set("suggestions", data.suggestions);
+    frame.src = src.href;
+    frame.title = title;
+    frame.addEventListener("load", function () {
+      frameLoaded = true;
+      if (panel.classList.contains("open") && focusWanted) focusChat();
+    });
+    panel.appendChild(frame);
+  }
+  var focusWanted = false;
+  // Focus into the chat's question box: the iframe element first (so the chat page may
+  // take focus), then a message asking the chat to focus its input.
+  function focusChat() {
+    frame.focus();
+    if (frameLoaded && frame.contentWindow) {
+      frame.contentWindow.postMessage({ type: "faq-widget-focus" }, base.origin);
     }
+  }
+
+  function open(takeFocus) {
+    ensureFrame();
     panel.classList.add("open");
     button.setAttribute("aria-expanded", "true");
     try { sessionStorage.setItem(key, "1"); } catch (e) { /* storage may be off */ }
-    close.focus();
+    focusWanted = takeFocus !== false;
+    if (focusWanted) focusChat();
   }
   function hide() {
     panel.classList.remove("open");
     button.setAttribute("aria-expanded", "false");
+    focusWanted = false;
     try { sessionStorage.setItem(key, "0"); } catch (e) { /* storage may be off */ }
     button.focus();
   }
   function toggle() { panel.classList.contains("open") ? hide() : open(); }
-  button.addEventListener("click", toggle);
+  button.addEventListener("click", function () { toggle(); });
+  button.addEventListener("pointerenter", ensureFrame);
+  button.addEventListener("focus", ensureFrame);
   close.addEventListener("click", hide);
   root.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && panel.classList.contains("open")) hide();
@@ -87,10 +112,22 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && panel.classList.contains("open")) hide();
   });
-  // Esc pressed inside the chat iframe arrives as a message from the assistant's origin.
+  // Messages from the chat iframe (the assistant's origin only): Esc pressed inside it, and
+  // its conversation when the browser gives a framed page of another site no storage.
+  var chatKey = "faq-widget-chat:" + base.origin;
   window.addEventListener("message", function (event) {
-    if (event.origin === base.origin && event.data && event.data.type === "faq-widget-close" &&
-        panel.classList.contains("open")) hide();
+    var msg = event.data;
+    if (event.origin !== base.origin || !frame || event.source !== frame.contentWindow ||
+        !msg || typeof msg.type !== "string") return;
+    if (msg.type === "faq-widget-close" && panel.classList.contains("open")) hide();
+    try {
+      if (msg.type === "faq-widget-store" && typeof msg.value === "string") {
+        sessionStorage.setItem(chatKey, msg.value);
+      } else if (msg.type === "faq-widget-ready" && sessionStorage.getItem(chatKey)) {
+        event.source.postMessage({ type: "faq-widget-restore", value: sessionStorage.getItem(chatKey) },
+          base.origin);
+      }
+    } catch (e) { /* storage may be off or full */ }
   });
   root.appendChild(css);
   root.appendChild(panel);
@@ -98,6 +135,10 @@
   (document.body || document.documentElement).appendChild(host);
   var wasOpen = false;
   try { wasOpen = sessionStorage.getItem(key) === "1"; } catch (e) { /* storage may be off */ }
-  if (wasOpen) open();
-  window.FaqWidget = { open: open, close: hide, toggle: toggle };
+  if (wasOpen) open(false); // shown again on the next page, without taking the focus
+  window.FaqWidget = {
+    open: function () { open(); },
+    close: hide,
+    toggle: function () { toggle(); },
+  };
 })();

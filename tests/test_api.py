@@ -9,8 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from bot.api import SORRY, sse_event
+from bot.api import sse_event
 from bot.chain import FaqChain
+from bot.errors import SORRY
 from bot.feedback import FeedbackLog
 from bot.llm import LLMAnswerer
 from bot.server import create_server

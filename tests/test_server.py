@@ -157,7 +157,8 @@ def test_the_chat_page_previews_as_the_college_s_and_names_no_other_host(
     assert page.status_code == 200
     head = page.text.split("</head>")[0]
     assert '<meta property="og:title" content="Harbor Valley Assistant" />' in head
-    assert '<meta name="twitter:description" content="Answers from our admissions pages." />' in head
+    about = "Answers from our admissions pages."
+    assert f'<meta name="twitter:description" content="{about}" />' in head
     assert "Click to try out" not in head and "@Gradio" not in head
     assert "githubusercontent" not in page.text
     assert int(page.headers["content-length"]) == len(page.content)
