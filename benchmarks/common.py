@@ -241,10 +241,11 @@ def part_main(
 
 
 @contextmanager
-def served_app(prefix: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def served_app(prefix: str, **env_changes: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``app.py`` as served, on a free loopback port over a fresh index of the guide, with
     the per-client limits lifted (every benchmark client shares one address). Yields its
-    URL and process; stops it and removes the index afterwards."""
+    URL and process; stops it and removes the index afterwards. ``env_changes`` (FAQBOT_*
+    variables) go over these defaults, e.g. to put the app's normal limits back."""
     from bot.ingest import ingest
 
     tmp = temp_index(prefix=prefix)
@@ -258,6 +259,7 @@ def served_app(prefix: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         "FAQBOT_PORT": str(port),
         "FAQBOT_RATE_PER_MINUTE": "100000000",
         "FAQBOT_RATE_PER_DAY": "100000000",
+        **env_changes,
     }
     server = None
     try:

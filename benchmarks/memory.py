@@ -1,9 +1,9 @@
 """Part 4: resident memory of the serving process, idle and under load.
 
-The server (``benchmarks.serve``: the real Gradio app over a temporary index) runs in its
-own process; its RSS and peak RSS (VmHWM) are read from /proc. "Idle" is after start-up
-and one answered question; "under load" is the peak during the load benchmark
-(``benchmarks.load``), which drives the same server.
+The server (``benchmarks.serve``: the real host app, Gradio chat and all, over a temporary
+index) runs in its own process; its RSS and peak RSS (VmHWM) are read from /proc, its CPU
+time from /proc/PID/stat. "Idle" is after start-up and one answered question; "under load"
+is the peak during the load benchmark (``benchmarks.load``), which drives the same server.
 
     python -m benchmarks.memory [--quick]
 """
@@ -85,6 +85,20 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=15)
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """User + system CPU used so far by the server's main thread (its event loop: HTTP,
+        routing, Gradio's queue) and by all its other threads (handlers, ONNX), from /proc."""
+        main = rest = 0.0
+        for task in Path(f"/proc/{self.pid}/task").iterdir():
+            with contextlib.suppress(OSError):  # a thread may end while this reads
+                fields = (task / "stat").read_text("utf-8").rsplit(")", 1)[1].split()
+                used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                if task.name == str(self.pid):
+                    main += used
+                else:
+                    rest += used
+        return main, rest
 
     def rss_mb(self) -> float:
         return round(proc_status_kb(self.pid, "VmRSS") / 1024, 1)

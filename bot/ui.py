@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import queue
 import re
 import threading
@@ -212,8 +213,10 @@ class ChatHandlers:
     def respond(
         self, message: Any, state: ChatState, request: gr.Request | None = None
     ) -> Iterator[tuple[Any, ...]]:
-        """Yield (chat, state, textbox, source list, passage): the question at once, then
-        (LLM mode) the model's text as it comes, then the answer with its sources."""
+        """Yield (chat, state, textbox, source list, passage): the question with its answer
+        and sources; in LLM mode the question at once, then the model's text as it comes.
+        (The extractive answer is ready in milliseconds: a separate update for the question
+        alone cost a whole output round per question under load, for nothing a student sees.)"""
         limit, skip = self.settings.max_question_chars, gr.skip()
         state.session = state.session or uuid.uuid4().hex
         history = state.history()
@@ -225,7 +228,10 @@ class ChatHandlers:
             del state.messages[:2]
         state.turns.append(turn)
         state.messages.append({"role": "user", "content": format_question(message, limit)})
-        yield state.messages, state, "", skip, skip
+        typing = getattr(self.chain, "chat_model", None) is not None
+        if typing:
+            yield state.messages, state, "", skip, skip
+        cleared = skip if typing else ""  # the textbox
         reply = {"role": "assistant", "content": ""}  # one message, filled as it comes
         state.messages.append(reply)
         try:
@@ -242,7 +248,7 @@ class ChatHandlers:
                 log.exception("answering failed")
             turn.notice, turn.reply = True, str(exc) if isinstance(exc, FaqBotError) else SORRY
             reply["content"] = format_notice(turn.reply)
-            yield state.messages, state, skip, skip, skip
+            yield state.messages, state, cleared, skip, skip
             return
         turn.reply, turn.citations, turn.abstained = answer.text, answer.citations, answer.abstained
         final = format_answer(answer)
@@ -252,7 +258,7 @@ class ChatHandlers:
             final += format_notice(HISTORY_CAP.format(cap=cap))
         reply["content"] = final
         state.selected = turn.id
-        yield (state.messages, state, skip, *self._sources(turn))
+        yield (state.messages, state, cleared, *self._sources(turn))
 
     def _answering(self, message: Any, history: list[dict[str, str]]) -> Iterator[str | Answer]:
         """The model's text so far each time more of it comes (LLM mode only), then the
@@ -331,9 +337,11 @@ class ChatHandlers:
 
 
 _QUIET: dict[str, Any] = {"api_visibility": "undocumented", "show_progress": "hidden"}
-# Answering is CPU-bound and quick (~15 ms): a few at a time keeps the tail short on a
-# small machine, where more threads only fight over the cores (benchmarks.load).
+# Answers at once. The served chat is bound by one core (the GIL): 1, 2, 4 and 8 gave the
+# same answers/s within noise under 50 clients (benchmarks.load); 2 lets one answer's
+# GIL-free work (ONNX, the vector search) overlap another's Python, and 1 was slowest.
 CHAT_CONCURRENCY = 2
+QUEUE_STATUS_SECONDS = 5
 _ANSWERING: dict[str, Any] = {"concurrency_limit": CHAT_CONCURRENCY, "show_progress": "minimal"}
 
 
@@ -346,6 +354,11 @@ def build_app(
     """The chat UI. ``chain`` needs only ``ask(question, history) -> Answer``.
     ``limiter`` counts each client's questions; ``feedback`` records the votes (one log per
     process, shared with the embed chat's)."""
+    # Gradio's queue rebuilds a pandas summary of all events after each one, for a monitoring
+    # page this app turns off (2.8 ms an event, 16 ms at its 10,000-event cap): never, unless
+    # the operator asks. Gradio reads these when the queue is made, below.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000000000")
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1")
     h = ChatHandlers(chain, settings, limiter, feedback)
     profile = settings.profile
     suggest = getattr(chain, "suggestions", None)
@@ -389,5 +402,11 @@ def build_app(
         # cleared messages from the server-side state.
         for trigger in (clear_btn.click, chatbot.clear):
             trigger(h.clear, None, outputs, **_QUIET)
-    app.queue(max_size=settings.queue_size, default_concurrency_limit=CHAT_CONCURRENCY)
+    # Queue positions are sent to waiting clients every few seconds, not on every job start
+    # and finish (50 waiting clients: ~84 wake-ups per answer, benchmarks.load).
+    app.queue(
+        max_size=settings.queue_size,
+        default_concurrency_limit=CHAT_CONCURRENCY,
+        status_update_rate=QUEUE_STATUS_SECONDS,
+    )
     return app

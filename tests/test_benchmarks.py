@@ -247,3 +247,104 @@ def test_soak_runs_bounded_against_the_real_app() -> None:
     assert result["clients"] == 2 and result["answers"] > 0 and result["error_count"] == 0
     assert result["rss_samples"] >= 3 and result["rss_after_warmup_mb"] > 0
     assert result["slope_after_warmup_mb_per_min"] is not None
+
+
+def test_the_chat_load_client_reads_a_chunked_event_stream_to_its_end() -> None:
+    import asyncio
+
+    from benchmarks.load import body_parts, read_head, sse_events
+
+    events = b'event: generating\ndata: [1]\n\nevent: complete\ndata: [{"role": "assistant"}]\n\n'
+    split = 20  # an event cut across two chunks
+    chunked = b"".join(
+        b"%x\r\n%s\r\n" % (len(part), part) for part in (events[:split], events[split:])
+    )
+    response = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked + b"0\r\n\r\n"
+
+    async def read() -> tuple[list[tuple[str, str]], bytes]:
+        reader = asyncio.StreamReader()
+        reader.feed_data(response + b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        head = await read_head(reader)
+        assert head.status == 200 and head.chunked
+        seen, buffer = [], b""
+        async for part in body_parts(reader, head):
+            found, buffer = sse_events(buffer + part)
+            seen += found
+        following = await read_head(reader)  # the connection is left at the next response
+        return seen, b"".join([p async for p in body_parts(reader, following)])
+
+    seen, following = asyncio.run(read())
+    assert seen == [("generating", "[1]"), ("complete", '[{"role": "assistant"}]')]
+    assert following == b"ok"
+
+
+def test_widget_load_client_times_the_answer_event_of_either_body_framing() -> None:
+    import asyncio
+
+    from benchmarks.widget_load import RETRY_CAP_S, Outcome, Tally, read_chat_reply
+
+    stream = (
+        b'event: token\r\ndata: {"text": "Hi"}\r\n\r\nevent: answer\ndata: {"answer": "Hi"}\n\n'
+    )
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (stream[:25], stream[25:]))
+    sse = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+    refusal = b'{"error": "busy", "retry_after": 5}'
+
+    async def replies() -> list[Outcome]:
+        reader = asyncio.StreamReader()
+        reader.feed_data(sse + b"Transfer-Encoding: chunked\r\n\r\n" + chunked + b"0\r\n\r\n")
+        reader.feed_data(sse + b"Content-Length: %d\r\n\r\n%s" % (len(stream), stream))
+        reader.feed_data(sse + b'Content-Length: 33\r\n\r\nevent: error\ndata: {"error": 1}\n\n')
+        reader.feed_data(b"HTTP/1.1 503 Busy\r\nRetry-After: 5\r\nContent-Length: %d\r\n\r\n%s"
+                         % (len(refusal), refusal))  # fmt: skip
+        reader.feed_data(b"HTTP/1.1 429 Slow\r\nContent-Length: 0\r\n\r\n")
+        return [(await read_chat_reply(reader, 0.0))[1] for _ in range(5)]
+
+    chunks, whole, failed, busy, slow = asyncio.run(replies())
+    assert chunks.answer_ms is not None and whole.answer_ms is not None and not chunks.error
+    assert failed.error == "event error" and failed.answer_ms is None
+    assert (busy.status, busy.retry_after, slow.status, slow.retry_after) == (503, 5.0, 429, None)
+    tally = Tally()
+    waits = [tally.add(o) for o in (chunks, failed, busy, slow, Outcome(None, error="X"))]
+    assert waits == [0.0, 0.0, RETRY_CAP_S, 1.0, 0.0]
+    assert tally.statuses == {"200": 2, "503": 1, "429": 1, "none": 1}
+    assert tally.errors == {"event error": 1, "X": 1} and tally.refusals_without_retry_after == 1
+    assert len(tally.answer_ms) == 1
+
+
+def test_widget_requests_spread_clients_only_when_asked() -> None:
+    from benchmarks.widget_load import chat_request, forwarded_address
+
+    plain = chat_request(8000, "What is CPT?", "s-1")
+    assert plain.startswith(b"POST /api/chat HTTP/1.1\r\n") and b"X-Forwarded-For" not in plain
+    assert plain.endswith(b'{"question": "What is CPT?", "history": [], "session": "s-1"}')
+    spread = chat_request(8000, "What is CPT?", "s-1", forwarded_address(257))
+    assert b"X-Forwarded-For: 198.18.1.1\r\n" in spread
+    assert len({forwarded_address(n) for n in range(200)}) == 200
+
+
+def test_widget_page_weight_and_focus_figures() -> None:
+    from benchmarks.widget_browser import NetworkLog, focus_delay_ms, frame_stages_ms, third_hosts
+
+    log = NetworkLog()
+    pages = (("1", "http://a:1/embed/", 900, 1200), ("2", "http://a:1/x.js", 5000, 2100))
+    for rid, url, body, wire in pages:
+        log.on("Network.requestWillBeSent", {"requestId": rid, "request": {"url": url}})
+        log.on("Network.responseReceived", {"requestId": rid, "type": "Script", "response": {
+            "status": 200, "headers": {"Content-Length": str(wire - 300)}}})  # fmt: skip
+        log.on("Network.dataReceived", {"requestId": rid, "dataLength": body})
+        log.on("Network.loadingFinished", {"requestId": rid, "encodedDataLength": wire})
+    log.on("Network.requestWillBeSent", {"requestId": "3", "request": {"url": "data:,"}})
+    log.on("Network.loadingFinished", {"requestId": "3", "encodedDataLength": 0})
+    summary = log.summary()
+    assert (summary["requests"], summary["transferred_bytes"], summary["decoded_bytes"]) == (
+        2, 3300, 5900)  # fmt: skip
+    assert summary["content_length_bytes"] == 2700 and summary["hosts"] == ["a:1"]
+    assert summary["by_type"] == {"Script": {"requests": 2, "transferred": 3300}}
+    assert focus_delay_ms(1000.0, [990.0, 1120.5, 1300.0]) == 120.5
+    assert focus_delay_ms(1000.0, [990.0]) is None
+    assert focus_delay_ms(None, [1.0]) is None
+    stages = frame_stages_ms(1000.0, {"start": 970.0, "ready": 1150.25})
+    assert stages == {"start": -30.0, "ready": 150.2} and frame_stages_ms(None, {}) == {}
+    urls = ["http://localhost:5/", "http://127.0.0.1:6/embed/", "https://fonts.example/x", "data:,"]
+    assert third_hosts(urls, {"localhost:5", "127.0.0.1:6"}) == ["fonts.example"]

@@ -208,16 +208,16 @@ def run(handlers: ChatHandlers, message: object, state: ChatState) -> list[tuple
     return [(copy.deepcopy(chat), *rest) for chat, *rest in handlers.respond(message, state)]
 
 
-def test_respond_shows_the_question_then_the_answer_with_its_sources(
+def test_respond_shows_the_question_with_its_ready_answer_and_sources(
     handlers: ChatHandlers,
 ) -> None:
     state = ChatState()
     steps = run(handlers, "How much?", state)
-    assert len(steps) == 2  # what is ready is shown: no word-by-word replay of a done answer
-    first = steps[0]
-    assert first[0][-1]["role"] == "user" and "How much?" in first[0][-1]["content"]
-    assert first[2] == ""  # the textbox is cleared at once
-    final = steps[-1]
+    assert len(steps) == 1  # what is ready is shown at once: no replay of a finished answer
+    (final,) = steps
+    question, reply = final[0]
+    assert question["role"] == "user" and "How much?" in question["content"]
+    assert reply["role"] == "assistant" and final[2] == ""  # and the textbox is cleared
     assert "faq-sources" in final[0][-1]["content"]
     assert final[3]["choices"] == [("[1] Cost and funding", "1")] and final[3]["value"] == "1"
     assert "<mark>Answer to How much?</mark>" in final[4]
@@ -319,9 +319,9 @@ def test_over_the_ask_limit_is_a_polite_chat_reply(stub: StubChain, settings: Se
     assert stub.calls[-1][0] == "Mine?"
 
 
-def test_abstention_is_not_streamed_and_has_no_sources(handlers: ChatHandlers) -> None:
+def test_abstention_has_no_sources(handlers: ChatHandlers) -> None:
     steps = run(handlers, "weather?", ChatState())
-    assert len(steps) == 2
+    assert len(steps) == 1
     assert "faq-abstain" in steps[-1][0][-1]["content"]
     assert steps[-1][3]["choices"] == []
 
