@@ -209,6 +209,8 @@ class ChatHandlers:
     ) -> None:
         self.chain, self.settings, self.limiter = chain, settings, limiter
         self.feedback = feedback or FeedbackLog(settings.data_dir, settings.feedback_max_bytes)
+        # LLM mode: the model's text is shown as it comes, from a thread of its own.
+        self.typing = getattr(chain, "chat_model", None) is not None
 
     def respond(
         self, message: Any, state: ChatState, request: gr.Request | None = None
@@ -228,10 +230,9 @@ class ChatHandlers:
             del state.messages[:2]
         state.turns.append(turn)
         state.messages.append({"role": "user", "content": format_question(message, limit)})
-        typing = getattr(self.chain, "chat_model", None) is not None
-        if typing:
+        if self.typing:
             yield state.messages, state, "", skip, skip
-        cleared = skip if typing else ""  # the textbox
+        cleared = skip if self.typing else ""  # the textbox
         reply = {"role": "assistant", "content": ""}  # one message, filled as it comes
         state.messages.append(reply)
         try:
@@ -263,7 +264,7 @@ class ChatHandlers:
     def _answering(self, message: Any, history: list[dict[str, str]]) -> Iterator[str | Answer]:
         """The model's text so far each time more of it comes (LLM mode only), then the
         answer. The extractive answer is ready at once: it is computed right here."""
-        if getattr(self.chain, "chat_model", None) is None:
+        if not self.typing:
             yield self.chain.ask(message, history)
             return
         pieces: queue.SimpleQueue[str | None] = queue.SimpleQueue()
@@ -363,7 +364,7 @@ def build_app(
     profile = settings.profile
     suggest = getattr(chain, "suggestions", None)
     suggestions = suggest() if callable(suggest) else list(profile.suggestions)
-    with gr.Blocks(title=settings.title, analytics_enabled=False, fill_height=False) as app:
+    with gr.Blocks(title=settings.title, analytics_enabled=False) as app:
         state = gr.State(ChatState())
         title, about = escape(profile.name), escape(profile.about)
         header = f'<header class="faq-header"><h1>{title}</h1><p>{about}</p></header>'
@@ -387,8 +388,10 @@ def build_app(
                     container=False,
                 )  # fmt: skip
                 clear_btn = gr.Button("Clear chat", variant="secondary", size="sm")
-            side = gr.Column(scale=2, min_width=280)
-            with side, gr.Accordion("Source passage", open=True, elem_id="faq-source-panel"):
+            with (
+                gr.Column(scale=2, min_width=280),
+                gr.Accordion("Source passage", open=True, elem_id="faq-source-panel"),
+            ):
                 sources = gr.Radio(label="Sources of the selected answer", elem_id="faq-sources")
                 passage = gr.HTML(NO_SOURCE_HTML, elem_id="faq-passage", js_on_load=None)
         outputs = [chatbot, state, textbox, sources, passage]

@@ -6,7 +6,6 @@ corpus, the limits, keyboard-only use, a phone, and what the college page may se
 from __future__ import annotations
 
 import http.server
-import importlib.util
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from benchmarks.widget_browser import demo_module  # the demo college page's server
 from bot.chain import FaqChain
 from bot.config import Settings
 from bot.server import create_server, uvicorn_server
@@ -39,7 +39,6 @@ from playwright.sync_api import Browser, Dialog, FrameLocator, Locator, Page, ex
 
 # FAQBOT_WIDGET_SCREENSHOT=docs/widget.png retakes the README picture during this test.
 SCREENSHOT = os.environ.get("FAQBOT_WIDGET_SCREENSHOT")
-DEMO = Path(__file__).resolve().parent.parent / "examples" / "college-site"
 TITLE = "Ask about CPT"  # the demo page's data-title
 XSS = "<img src=x onerror=alert(1)>"
 HOSTILE_DOC = """# Decoder ring <img src=x onerror=alert(1)> notes
@@ -67,17 +66,8 @@ PAGE_LOOK = """() => [getComputedStyle(document.body).fontFamily,
 
 
 # ----------------------------------------------------------------------------- servers
-def _demo_module() -> Any:
-    # examples/college-site is not a package (a hyphen): load its server by path.
-    spec = importlib.util.spec_from_file_location("college_site_serve", DEMO / "serve.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def serve_html(port: int, html: str) -> http.server.ThreadingHTTPServer:
-    server: http.server.ThreadingHTTPServer = _demo_module().html_server(port, html)
+    server: http.server.ThreadingHTTPServer = demo_module().html_server(port, html)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -171,7 +161,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
     bot = start_bot(settings)
     tight = start_bot(settings.with_(rate_per_minute=2, data_dir=root / "tight"))
     evil_html = f'<html><body><iframe id="f" src="{bot.url}/embed/"></iframe></body></html>'
-    demo = _demo_module().page(bot.url).decode()
+    demo = demo_module().page(bot.url).decode()
     own = demo.replace(" defer>", f' data-suggestions="{OWN_SUGGESTIONS}" defer>')
     assert own != demo
     pages = [
