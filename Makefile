@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 TORCH_ARGS := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
 
-.PHONY: install browser run ingest test unit evals evals-corpora check audit lock bench screenshot demo clean
+.PHONY: install browser postgres run ingest test unit evals evals-corpora check audit lock bench screenshot demo clean
 
 install: $(STAMP)
 
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "torch==2.13.0" $(TORCH_ARGS)
-	$(PY) -m pip install --quiet -e ".[dev,llm]"
+	$(PY) -m pip install --quiet -e ".[dev,llm,postgres]"
 	touch $(STAMP)
 
 # Headless Chromium for the browser tests (Playwright cannot download browsers here).
@@ -30,13 +30,23 @@ browser:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# Debian's PostgreSQL server for the question log's integration tests (they start their own
+# throwaway cluster with initdb; nothing is configured system-wide).
+PG_BIN ?= $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+postgres:
+	@if [ -z "$(PG_BIN)" ] || [ ! -x "$(PG_BIN)/initdb" ]; then \
+		echo "Installing Debian's postgresql for the question log's tests..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
 ingest: install
 	$(PY) -m bot.ingest
 
 run: install ingest
 	$(PY) app.py
 
-unit: install browser
+unit: install browser postgres
 	@set +e; FAQBOT_CHROMIUM=$(CHROMIUM) $(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
 

@@ -1,9 +1,12 @@
-"""Command line: ``python -m bot ask "question"``, ``python -m bot feedback``."""
+"""Command line: ``python -m bot ask "question"``, ``python -m bot feedback``,
+``python -m bot insights --since 7d [--csv FILE]``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from pathlib import Path
 
 from bot.config import Settings
 from bot.errors import FaqBotError
@@ -31,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("ingest", help="same as python -m bot.ingest")
     feedback = sub.add_parser("feedback", help="summarize the chat's thumbs up/down log")
     feedback.add_argument("--recent", type=int, default=5, help="latest thumbs-down to list")
+    insights = sub.add_parser("insights", help="what students asked: gaps, topics, daily figures")
+    insights.add_argument("--since", default="7d", help="7d, 24h, 2w or a date (2026-11-01)")
+    insights.add_argument("--csv", type=Path, help="also write the figures to this CSV file")
     args, rest = parser.parse_known_args(argv)
     settings = Settings.from_env()
     try:
@@ -38,12 +44,8 @@ def main(argv: list[str] | None = None) -> int:
             from bot.ingest import main as ingest_main
 
             return ingest_main(rest)
-        if args.command == "feedback":
-            from bot.feedback import FeedbackLog, format_summary, summarize
-
-            log = FeedbackLog(settings.data_dir, settings.feedback_max_bytes)
-            print(format_summary(summarize(log.records(), args.recent), str(log.path)))
-            return 0
+        if args.command in ("feedback", "insights"):
+            return report(args, settings)
         from bot.chain import FaqChain
 
         chain = FaqChain.from_settings(settings)
@@ -52,6 +54,37 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def report(args: argparse.Namespace, settings: Settings) -> int:
+    """The question log's summaries, read from its database (an old feedback.jsonl is
+    imported first, once)."""
+    from bot.questionlog import QuestionLog, open_log
+
+    log = open_log(settings)
+    if not isinstance(log, QuestionLog):
+        print("The question log is off (FAQBOT_QUESTION_LOG=off): nothing is recorded.")
+        return 0
+    try:
+        log.flush()  # the import of an old feedback log runs first, in the writer
+        if args.command == "feedback":
+            from bot.feedback import format_summary, summarize
+
+            where = log.store().url
+            print(format_summary(summarize(log.store().votes(), args.recent), where))
+            return 0
+        from bot.insights import format_insights, parse_since, write_csv
+        from bot.reports import Reports
+
+        now = time.time()
+        insights = Reports(settings, log).insights(parse_since(args.since, now), now)
+        print(format_insights(insights))
+        if args.csv:
+            write_csv(insights, args.csv)
+            print(f"Wrote {args.csv}")
+        return 0
+    finally:
+        log.close()
 
 
 if __name__ == "__main__":

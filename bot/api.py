@@ -1,6 +1,7 @@
 """The JSON routes: ``POST /api/ask`` (one JSON answer), ``POST /api/chat`` (the embed
 chat's protocol: the answer as server-sent events) and ``POST /api/feedback`` (a thumbs
-vote). All of them share one answer queue and one per-client question budget.
+vote). All of them share one answer queue and one per-client question budget; every answered
+question and every vote goes to the question log (bot/questionlog.py), off the answer path.
 
 ``/api/chat`` answers ``text/event-stream``::
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,8 +29,8 @@ from pydantic import BaseModel, Field
 
 from bot.config import Settings
 from bot.errors import SORRY, FaqBotError
-from bot.feedback import FeedbackLog
-from bot.guard import error_response
+from bot.guard import error_response, origin_allowed
+from bot.questionlog import NoLog, QuestionLog, question_entry, vote_entry
 from bot.ratelimit import RETRY_AFTER_SECONDS, TOO_MANY, AnswerQueue, RateLimiter, client_key
 from bot.types import Answer
 
@@ -56,6 +58,8 @@ class AskRequest(BaseModel):
 
 class ChatRequest(AskRequest):
     session: str = Field("", max_length=64, pattern="^[A-Za-z0-9_-]*$")
+    turn: int = Field(-1, ge=-1, description="the turn a later vote names; -1: none")
+    site: str = Field("", max_length=200, description="the page embedding the chat (origin)")
 
 
 class CitationOut(BaseModel):
@@ -114,9 +118,20 @@ def api_router(
     asks: RateLimiter,
     votes: RateLimiter,
     queue: AnswerQueue,
-    feedback: FeedbackLog,
+    questions: QuestionLog | NoLog,
 ) -> APIRouter:
     router = APIRouter()
+
+    def logged(answer: Answer, question: str, channel: str, started: float, **where: Any) -> None:
+        latency_ms = (time.perf_counter() - started) * 1000
+        questions.question(question_entry(answer, question, channel, latency_ms, **where))
+
+    def site_of(origin: str) -> str:
+        """An embedding site as logged: an allowed origin, else "other" (the value comes from
+        the client, so a forged one must not fill the log with made-up sites)."""
+        if not origin:
+            return ""
+        return origin.rstrip("/") if origin_allowed(origin, settings) else "other"
 
     def refused(request: Request) -> Response | None:
         """503 when the line is full, else 429 over the client's budget. Counted only for a
@@ -136,10 +151,14 @@ def api_router(
         async with queue.turn():
             if await request.is_disconnected():  # nobody left to answer: the turn passes on
                 return Response(status_code=499)
+            started = time.perf_counter()
             try:
                 answer = await run_in_threadpool(chain.ask, body.question, history)
             except FaqBotError as exc:
                 return error_response(400, str(exc))
+        client = client_key(request, settings.trusted_proxies)
+        origin = site_of(request.headers.get("origin", ""))
+        logged(answer, body.question.strip(), "api", started, origin=origin, client=client)
         return to_response(answer)
 
     @router.post(
@@ -162,10 +181,16 @@ def api_router(
                 async with queue.turn():
                     if await request.is_disconnected():
                         return
+                    started = time.perf_counter()
                     answer = await run_in_threadpool(
                         chain.ask, body.question, [t.model_dump() for t in body.history], on_token
                     )
                     events.put_nowait(("answer", to_response(answer).model_dump()))
+                logged(
+                    answer, body.question.strip(), "widget", started, origin=site_of(body.site),
+                    session=body.session, turn=body.turn if body.session else -1,
+                    client=client_key(request, settings.trusted_proxies),
+                )  # fmt: skip
             except FaqBotError as exc:
                 events.put_nowait(("refused", {"error": str(exc)}))
             except Exception:  # a crash is an error event, never a hung stream
@@ -196,9 +221,11 @@ def api_router(
     def vote(body: FeedbackRequest, request: Request) -> Response:
         if not votes.allow(client_key(request, settings.trusted_proxies)):
             return error_response(429, TOO_MANY, retry_after=RETRY_AFTER_SECONDS)
-        feedback.vote(
-            body.question, body.answer, [c.model_dump() for c in body.citations], body.liked,
-            abstained=body.abstained, session=body.session, turn=body.turn,
+        questions.vote(
+            vote_entry(
+                body.question, body.answer, [c.model_dump() for c in body.citations], body.liked,
+                abstained=body.abstained, session=body.session, turn=body.turn,
+            )
         )  # fmt: skip
         return Response(status_code=204)
 

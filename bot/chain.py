@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -215,8 +216,10 @@ class FaqChain:
         assert self.answerer is not None
         retrieval = self.retrieve(text, turns)
         if on_token is not None and isinstance(self.answerer, LLMAnswerer):
-            return self.answerer.answer(text, retrieval, on_token)
-        return self.answerer.answer(text, retrieval)
+            answer = self.answerer.answer(text, retrieval, on_token)
+        else:
+            answer = self.answerer.answer(text, retrieval)
+        return replace(answer, evidence=_best_score(retrieval))
 
     def as_runnable(self) -> Runnable[dict[str, Any], Answer]:
         """``{"question": str, "history": [...]}`` → :class:`Answer`, for LangChain pipelines."""

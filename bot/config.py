@@ -13,6 +13,8 @@ from bot.errors import ConfigError
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 PROFILE_NAME = "faqbot.toml"  # looked for beside the corpus when FAQBOT_PROFILE is unset
+LOG_DB_NAME = "questions.db"  # the question log's SQLite file, in the data folder
+MIN_TOKEN_CHARS = 16  # an admin token anyone could guess would open every logged question
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int = 1) -> int:
@@ -54,6 +56,24 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...] = ()) -> t
     if raw is None:
         return default
     return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _region(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = (env.get(name) or "").strip().upper()
+    if not raw:
+        return default
+    if len(raw) != 2 or not raw.isalpha():
+        raise ConfigError(name, raw, "a two-letter country code such as US, GB or DE")
+    return raw
+
+
+def _token(env: Mapping[str, str], name: str) -> str:
+    raw = (env.get(name) or "").strip()
+    if raw and len(raw) < MIN_TOKEN_CHARS:
+        raise ConfigError(
+            name, "(hidden)", f"at least {MIN_TOKEN_CHARS} characters (e.g. `openssl rand -hex 24`)"
+        )
+    return raw
 
 
 @dataclass(frozen=True)
@@ -149,7 +169,15 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     queue_size: int = 64
-    feedback_max_bytes: int = 5_000_000
+    # The question log (bot/questionlog.py): on unless turned off; SQLite in data_dir unless
+    # a database URL is given (postgresql://... for several replicas); rows older than
+    # log_retention_days are purged. phone_region: how national phone numbers are written
+    # in the questions to scrub (an ISO country code).
+    question_log: bool = True
+    log_db_url: str = ""
+    log_retention_days: int = 90
+    phone_region: str = "US"
+    admin_token: str = ""  # empty: no /admin page
     # Per corpus file: 2 MB of text is ~120 times the bundled 16 KB guide (a 300-page
     # catalogue is ~1 MB) and embeds in minutes; a 20 MB file held the lock for 40 minutes.
     max_file_bytes: int = 2_000_000
@@ -190,7 +218,11 @@ class Settings:
             allowed_origins=_list(env, "FAQBOT_ALLOWED_ORIGINS"),
             trusted_proxies=_list(env, "FAQBOT_TRUSTED_PROXIES"),
             queue_size=_int(env, "FAQBOT_QUEUE_SIZE", d.queue_size),
-            feedback_max_bytes=_int(env, "FAQBOT_FEEDBACK_MAX_BYTES", d.feedback_max_bytes),
+            question_log=_bool(env, "FAQBOT_QUESTION_LOG", d.question_log),
+            log_db_url=env.get("FAQBOT_LOG_DB_URL", "").strip(),
+            log_retention_days=_int(env, "FAQBOT_LOG_RETENTION_DAYS", d.log_retention_days),
+            phone_region=_region(env, "FAQBOT_PHONE_REGION", d.phone_region),
+            admin_token=_token(env, "FAQBOT_ADMIN_TOKEN"),
             max_file_bytes=_int(env, "FAQBOT_MAX_FILE_BYTES", d.max_file_bytes),
             fetch_max_pages=_int(env, "FAQBOT_FETCH_MAX_PAGES", d.fetch_max_pages),
             fetch_max_bytes=_int(env, "FAQBOT_FETCH_MAX_BYTES", d.fetch_max_bytes),
@@ -203,6 +235,11 @@ class Settings:
     @property
     def title(self) -> str:
         return self.profile.name
+
+    @property
+    def log_url(self) -> str:
+        """The question log's database: the one given, else SQLite in the data folder."""
+        return self.log_db_url or f"sqlite:///{(self.data_dir / LOG_DB_NAME).resolve()}"
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

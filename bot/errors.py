@@ -95,3 +95,12 @@ class InvalidQuestionError(FaqBotError):
 
 class RateLimitedError(FaqBotError):
     """This client has used up its questions for now (HTTP 429, or a chat reply)."""
+
+
+class LogStoreError(FaqBotError):
+    def __init__(self, url: str, problem: str) -> None:
+        super().__init__(
+            f"Cannot open the question log's database {url}: {problem}. Check FAQBOT_LOG_DB_URL "
+            "(e.g. postgresql://user:password@host/dbname, or unset for SQLite in "
+            "FAQBOT_DATA_DIR), or set FAQBOT_QUESTION_LOG=off."
+        )

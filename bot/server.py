@@ -5,6 +5,7 @@ that make it safe to expose.
     /widget.js   the one-tag launcher         /api/chat   the embed chat's protocol (SSE)
     /api/ask     JSON for sites' own pages    /api/feedback  thumbs from the embed chat
     /healthz     for load balancers           /docs       OpenAPI page of the JSON API
+    /admin       the web team's insights (only with FAQBOT_ADMIN_TOKEN)
 
 Serve it with :func:`uvicorn_server`, which every caller (app.py, benchmarks, tests) uses.
 """
@@ -12,6 +13,8 @@ Serve it with :func:`uvicorn_server`, which every caller (app.py, benchmarks, te
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
@@ -20,8 +23,8 @@ from starlette.types import ASGIApp
 
 from bot.api import api_router
 from bot.config import MODEL_NAME, Settings
-from bot.feedback import FeedbackLog
 from bot.guard import Guard, gradio_event_checker
+from bot.questionlog import NoLog, QuestionLog, open_log
 from bot.ratelimit import AnswerQueue, RateLimiter
 from bot.widget import widget_router
 
@@ -45,8 +48,25 @@ def uvicorn_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def create_server(chain: Any, settings: Settings, mount_ui: bool = True) -> FastAPI:
-    app = FastAPI(title=settings.title, version="1", docs_url="/docs", redoc_url=None)
+def create_server(
+    chain: Any,
+    settings: Settings,
+    mount_ui: bool = True,
+    questions: QuestionLog | NoLog | None = None,
+) -> FastAPI:
+    """The whole app. ``questions``: the question log (by default the one the settings ask
+    for); it is flushed and closed when the server stops."""
+    questions = open_log(settings) if questions is None else questions
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        questions.close()
+
+    app = FastAPI(
+        title=settings.title, version="1", docs_url="/docs", redoc_url=None, lifespan=lifespan
+    )
+    app.state.questions = questions
     asks = RateLimiter(settings.rate_per_minute, settings.rate_per_day)
     events = RateLimiter(
         settings.rate_per_minute * GRADIO_EVENTS_PER_ASK,
@@ -56,12 +76,11 @@ def create_server(chain: Any, settings: Settings, mount_ui: bool = True) -> Fast
     # (dozens of threads fighting over 2 cores made p95 three times the median). The line
     # waiting for a turn is bounded like the chat's (FAQBOT_QUEUE_SIZE).
     queue = AnswerQueue(ANSWER_CONCURRENCY, settings.queue_size)
-    feedback = FeedbackLog(settings.data_dir, settings.feedback_max_bytes)
     mounts: dict[str, Any] = {}
     if mount_ui:
         from bot.ui import build_app
 
-        mounts[""] = build_app(chain, settings, limiter=asks, feedback=feedback)
+        mounts[""] = build_app(chain, settings, limiter=asks, questions=questions)
     app.add_middleware(
         Guard, settings=settings, events=events, check_event=gradio_event_checker(mounts)
     )
@@ -84,8 +103,16 @@ def create_server(chain: Any, settings: Settings, mount_ui: bool = True) -> Fast
             "api_waiting": queue.waiting,
         }
 
-    app.include_router(api_router(chain, settings, asks, events, queue, feedback))
+    app.include_router(api_router(chain, settings, asks, events, queue, questions))
     app.include_router(widget_router(chain, settings))
+    if settings.admin_token:
+        from bot.admin import admin_router
+        from bot.reports import Reports
+
+        reports = Reports(settings, questions, chain.embeddings, chain.embeddings)
+        app.include_router(
+            admin_router(settings, reports.reader, reports.insights, reports.reingest)
+        )
     if mount_ui:
         import gradio as gr
 

@@ -210,3 +210,108 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
     passages: list[Chunk] = field(default_factory=list)  # what retrieval ranked highest
+    evidence: float = 0.0  # the best sentence's score: how close the pages came to the question
+
+
+# The question log (bot/questionlog.py) and what the insights (bot/insights.py) make of it.
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    """One question as a front end hands it to the log. ``question`` is as typed and
+    ``client`` the rate limiter's key (an address): the log scrubs the one and keeps only a
+    salted hash of the other, so neither reaches the store as given. ``turn`` -1: no vote
+    can refer to it (the JSON API has no turns)."""
+
+    time: float  # Unix seconds
+    channel: str  # "chat" (the Gradio page), "widget" (the embed chat), "api" (/api/ask)
+    question: str
+    abstained: bool
+    source: str = ""  # the passage retrieval ranked first, and its section
+    section: str = ""
+    score: float = 0.0  # the evidence score (Answer.evidence)
+    latency_ms: float = 0.0
+    origin: str = ""  # the site the widget is embedded in, or the API caller's Origin
+    session: str = ""
+    turn: int = -1
+    client: str = ""
+
+
+@dataclass(frozen=True)
+class LoggedVote:
+    """A thumbs up/down ("up", "down", or "cleared" when taken back) on one answer of a
+    session. ``sections`` are the sections the answer cited."""
+
+    time: float
+    session: str
+    turn: int
+    vote: str
+    question: str = ""
+    answer: str = ""
+    abstained: bool = False
+    sections: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QuestionRow:
+    """A stored question (already scrubbed) with the latest vote on its answer ("" none)."""
+
+    id: int
+    time: float
+    channel: str
+    question: str
+    abstained: bool
+    source: str = ""
+    section: str = ""
+    score: float = 0.0
+    latency_ms: float = 0.0
+    origin: str = ""
+    session: str = ""
+    turn: int = -1
+    vote: str = ""
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A group of questions the pages did not answer well (abstained or thumbs-down), by
+    meaning: what page to write. ``source``/``section``/``score``: the nearest passage the
+    assistant had for any of them, and its evidence score."""
+
+    size: int
+    examples: tuple[str, ...]  # up to three, the most typical first
+    unanswered: int  # of ``size``: how many it abstained on (the rest got a thumbs-down)
+    source: str = ""
+    section: str = ""
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A section that answered questions, and how many."""
+
+    source: str
+    section: str
+    questions: int
+    down: int = 0  # of them, answers voted down
+
+
+@dataclass(frozen=True)
+class Day:
+    day: str  # "2026-12-01" (UTC)
+    questions: int
+    abstained: int
+    up: int
+    down: int
+
+
+@dataclass(frozen=True)
+class Insights:
+    since: float  # Unix seconds: the window's start
+    until: float
+    questions: int
+    abstained: int
+    up: int
+    down: int
+    gaps: tuple[Gap, ...] = ()  # largest first
+    topics: tuple[Topic, ...] = ()  # most asked first
+    days: tuple[Day, ...] = ()  # oldest first, every day of the window (zeros included)

@@ -15,6 +15,7 @@ import os
 import queue
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,8 +25,8 @@ import gradio as gr
 
 from bot.config import Settings
 from bot.errors import SORRY, FaqBotError, RateLimitedError
-from bot.feedback import FeedbackLog
 from bot.page import page_options as page_options  # launch/mount with these
+from bot.questionlog import NoLog, QuestionLog, question_entry, vote_entry
 from bot.ratelimit import TOO_MANY, RateLimiter, client_key
 from bot.types import Answer, Citation
 
@@ -205,10 +206,10 @@ class ChatHandlers:
         chain: Any,
         settings: Settings,
         limiter: RateLimiter | None = None,
-        feedback: FeedbackLog | None = None,
+        questions: QuestionLog | NoLog | None = None,
     ) -> None:
         self.chain, self.settings, self.limiter = chain, settings, limiter
-        self.feedback = feedback or FeedbackLog(settings.data_dir, settings.feedback_max_bytes)
+        self.questions = questions or NoLog()
         # LLM mode: the model's text is shown as it comes, from a thread of its own.
         self.typing = getattr(chain, "chat_model", None) is not None
 
@@ -235,6 +236,7 @@ class ChatHandlers:
         cleared = skip if self.typing else ""  # the textbox
         reply = {"role": "assistant", "content": ""}  # one message, filled as it comes
         state.messages.append(reply)
+        started = time.perf_counter()
         try:
             if not self._allowed(request):
                 raise RateLimitedError(TOO_MANY)
@@ -252,6 +254,12 @@ class ChatHandlers:
             yield state.messages, state, cleared, skip, skip
             return
         turn.reply, turn.citations, turn.abstained = answer.text, answer.citations, answer.abstained
+        self.questions.question(
+            question_entry(
+                answer, text, "chat", (time.perf_counter() - started) * 1000,
+                session=state.session, turn=turn.id, client=self._client(request),
+            )
+        )  # fmt: skip
         final = format_answer(answer)
         cap = self.settings.max_history_turns
         if len(history) > cap and not state.told_history_cap:
@@ -303,7 +311,10 @@ class ChatHandlers:
         """Chat questions share the per-client budget of /api/ask (one limiter for both)."""
         if self.limiter is None or request is None:
             return True
-        return self.limiter.allow(client_key(request, self.settings.trusted_proxies))
+        return self.limiter.allow(self._client(request))
+
+    def _client(self, request: gr.Request | None) -> str:
+        return client_key(request, self.settings.trusted_proxies) if request else ""
 
     def show_source(self, choice: Any, state: ChatState) -> str:
         turn = state.turn_by_id(state.selected)
@@ -327,9 +338,11 @@ class ChatHandlers:
         turn = state.turn_at(evt.index)
         if turn is None:
             return
-        self.feedback.vote(
-            turn.question, turn.reply, turn.citations, evt.liked, abstained=turn.abstained,
-            session=state.session, turn=turn.id,
+        self.questions.vote(
+            vote_entry(
+                turn.question, turn.reply, turn.citations, evt.liked, abstained=turn.abstained,
+                session=state.session, turn=turn.id,
+            )
         )  # fmt: skip
 
     @staticmethod
@@ -350,17 +363,17 @@ def build_app(
     chain: Any,
     settings: Settings,
     limiter: RateLimiter | None = None,
-    feedback: FeedbackLog | None = None,
+    questions: QuestionLog | NoLog | None = None,
 ) -> gr.Blocks:
     """The chat UI. ``chain`` needs only ``ask(question, history) -> Answer``.
-    ``limiter`` counts each client's questions; ``feedback`` records the votes (one log per
-    process, shared with the embed chat's)."""
+    ``limiter`` counts each client's questions; ``questions`` logs them and their votes (one
+    log per process, shared with the embed chat's)."""
     # Gradio's queue rebuilds a pandas summary of all events after each one, for a monitoring
     # page this app turns off (2.8 ms an event, 16 ms at its 10,000-event cap): never, unless
     # the operator asks. Gradio reads these when the queue is made, below.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000000000")
     os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1")
-    h = ChatHandlers(chain, settings, limiter, feedback)
+    h = ChatHandlers(chain, settings, limiter, questions)
     profile = settings.profile
     suggest = getattr(chain, "suggestions", None)
     suggestions = suggest() if callable(suggest) else list(profile.suggestions)

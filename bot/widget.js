@@ -68,6 +68,7 @@
     var src = new URL("embed/", base);
     if (data.greeting) src.searchParams.set("greeting", data.greeting);
     if (data.suggestions) src.searchParams.set("suggestions", data.suggestions);
+    if (/^https?:$/.test(location.protocol)) src.searchParams.set("site", location.origin);
     frame.src = src.href;
     frame.title = title;
     frame.addEventListener("load", function () {

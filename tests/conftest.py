@@ -3,9 +3,13 @@ vectors) and a chain over a temporary index built from the real corpus."""
 
 from __future__ import annotations
 
+import glob
 import hashlib
+import os
 import shutil
 import socket
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,3 +145,75 @@ def scored_sentence(chain: Any, text: str) -> Any:
     index = chain.retriever.index
     row = next(s for s in index.sentences if s.span.text.startswith(text))
     return ScoredSentence(0.5, 0.5, index.chunks[row.chunk_id], row.span)
+
+
+# ----------------------------------------------------------------------------- question log
+@pytest.fixture
+def question_log(settings: Settings) -> Iterator[Any]:
+    """The question log of ``settings`` (SQLite in its data folder), closed afterwards."""
+    from bot.logstore import LogStore
+    from bot.questionlog import QuestionLog
+
+    log = QuestionLog(lambda: LogStore(settings.log_url), feedback_dir=settings.data_dir)
+    yield log
+    log.close()
+
+
+def logged(app_or_log: Any) -> Any:
+    """The store behind a server's (``app.state.questions``) or a handler's question log,
+    after everything logged so far is written."""
+    log = getattr(getattr(app_or_log, "state", None), "questions", app_or_log)
+    assert log.flush(), "the question log did not catch up"
+    return log.store()
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server (Debian's package; `make test` installs it) in a throwaway
+    cluster on a free port; yields its base URL. Skipped where the package is absent, except
+    in CI, where that is a failure."""
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed: `make postgres` installs it")
+        pytest.skip("PostgreSQL is not installed (`make postgres` installs Debian's package)")
+    root = Path(tempfile.mkdtemp(prefix="faqbot-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root: run it as Debian's postgres user
+        shutil.chown(root, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", free_port()
+    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True)  # noqa: E731
+    run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "faqbot", "--no-sync")
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
+        "-w", "start")  # fmt: skip
+    try:
+        yield f"postgresql://faqbot@127.0.0.1:{port}"
+    finally:
+        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """A new, empty database on the test server."""
+    import psycopg
+
+    name = f"t{os.urandom(6).hex()}"
+    with psycopg.connect(f"{postgres_server}/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"{postgres_server}/{name}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def log_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store test runs against SQLite and against a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'questions.db'}"
+    return str(request.getfixturevalue("postgres_url"))

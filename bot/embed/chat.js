@@ -26,6 +26,8 @@
   input.focus(); // first of all: the launcher's click is waiting for it
   const config = readConfig();
   const params = new URLSearchParams(location.search);
+  // The college page the launcher is on (its origin), for the web team's question log.
+  const site = /^https?:\/\/[^\/?#\s]{1,190}$/.test(params.get("site") || "") ? params.get("site") : "";
   // The page's own greeting and questions (the widget tag's data attributes) win.
   const greeting = oneLine(params.get("greeting"), GREETING_CHARS) ||
     oneLine(config.greeting, GREETING_CHARS);
@@ -300,11 +302,11 @@
 
   /** POST the question; resolves to {answer} or {notice}. EventSource cannot POST, so the
    * stream is read by hand: blocks separated by a blank line. */
-  async function fetchAnswer(question, history, signal, onToken) {
+  async function fetchAnswer(question, history, turn, signal, onToken) {
     const response = await fetch(api("chat"), {
       method: "POST", signal, cache: "no-store",
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify({ question, history, session: state.session }),
+      body: JSON.stringify({ question, history, session: state.session, turn, site }),
     });
     if (!response.ok) return { notice: await refusal(response) };
     if (!response.body) return { notice: LOST };
@@ -364,7 +366,7 @@
     };
     let result;
     try {
-      result = await fetchAnswer(question, history.slice(-config.maxHistory), controller.signal, onToken);
+      result = await fetchAnswer(question, history.slice(-config.maxHistory), turn.id, controller.signal, onToken);
     } catch (e) {
       result = { notice: LOST };
     }
