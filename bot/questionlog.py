@@ -27,7 +27,7 @@ from typing import Any
 from bot.feedback import LOG_NAME, read_records, vote_of
 from bot.logstore import LogStore, file_digest
 from bot.scrub import scrub
-from bot.types import Answer, Citation, LoggedQuestion, LoggedVote
+from bot.types import Answer, Chunk, Citation, LoggedQuestion, LoggedVote
 
 log = logging.getLogger(__name__)
 MAX_PENDING = 10_000  # entries waiting for the writer; ~1 KB each
@@ -45,8 +45,8 @@ def question_entry(
     answer: Answer, question: str, channel: str, latency_ms: float, **where: Any
 ) -> LoggedQuestion:
     """What a front end logs of one answered question (``where``: origin, session, turn,
-    client)."""
-    top = answer.passages[0] if answer.passages else None
+    client). Its source: the passage quoted first, or for a refusal the nearest one."""
+    top: Citation | Chunk | None = (answer.citations or answer.passages or [None])[0]
     return LoggedQuestion(
         time=time.time(), channel=channel, question=question, abstained=answer.abstained,
         source=top.source if top else "", section=top.section if top else "",

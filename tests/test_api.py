@@ -12,9 +12,9 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from bot.api import sse_event
 from bot.chain import FaqChain
 from bot.errors import SORRY
-from bot.feedback import FeedbackLog
 from bot.llm import LLMAnswerer
 from bot.server import create_server
+from tests.conftest import logged
 
 COST = "How much does the full CPT cost?"
 
@@ -113,15 +113,18 @@ def test_in_llm_mode_tokens_come_first_and_the_answer_replaces_them(chain: FaqCh
 def test_a_vote_is_recorded_once_per_answer(chain: FaqChain) -> None:
     client = app(chain)
     vote = {
-        "session": "tab-1", "turn": 0, "question": COST, "answer": "It is $360. [1]",
-        "liked": False, "citations": [{"n": 1, "source": "guide.txt", "section": "Cost",
-                                       "quote": "It is $360."}],
-    }  # fmt: skip
+        "session": "tab-1",
+        "turn": 0,
+        "question": COST,
+        "answer": "It is $360. [1]",
+        "liked": False,
+        "citations": [{"n": 1, "source": "guide.txt", "section": "Cost", "quote": "It is $360."}],
+    }
     assert [client.post("/api/feedback", json=vote).status_code for _ in range(3)] == [204] * 3
     assert client.post("/api/feedback", json={**vote, "liked": True}).status_code == 204
-    records = list(FeedbackLog(chain.settings.data_dir, 10**6).records())
-    assert [r["vote"] for r in records] == ["down", "up"]  # a repeat writes nothing
-    assert records[0]["citations"][0]["section"] == "Cost" and records[0]["session"] == "tab-1"
+    votes = logged(client.app).votes()
+    assert [v.vote for v in votes] == ["down", "up"]  # a repeat writes nothing
+    assert votes[0].sections == ("Cost",) and votes[0].session == "tab-1"
 
 
 @pytest.mark.parametrize(
@@ -131,5 +134,33 @@ def test_a_malformed_vote_is_422_and_writes_nothing(
     chain: FaqChain, change: dict[str, Any]
 ) -> None:
     vote = {"session": "t", "turn": 0, "question": "q", "answer": "a", "liked": True, **change}
-    assert app(chain).post("/api/feedback", json=vote).status_code == 422
-    assert list(FeedbackLog(chain.settings.data_dir, 10**6).records()) == []
+    client = app(chain)
+    assert client.post("/api/feedback", json=vote).status_code == 422
+    assert logged(client.app).votes() == []
+
+
+def test_each_answered_question_is_logged_with_its_channel_site_and_vote(chain: FaqChain) -> None:
+    client = app(chain, allowed_origins=("https://college.example",))
+    chat = {"question": COST, "session": "tab-9", "turn": 3, "site": "https://college.example"}
+    assert client.post("/api/chat", json=chat).status_code == 200
+    forged = {"question": "What is the weather on Mars?", "site": "https://made-up.example"}
+    mars_reply = events(client.post("/api/chat", json=forged).text)[0][1]
+    asked = client.post(
+        "/api/ask", json={"question": COST}, headers={"Origin": "https://college.example"}
+    )
+    assert asked.status_code == 200
+    assert client.post("/api/ask", json={"question": ""}).status_code == 400  # not asked
+    vote = {"session": "tab-9", "turn": 3, "question": COST, "answer": "a", "liked": False}
+    assert client.post("/api/feedback", json=vote).status_code == 204
+    api, mars, widget = logged(client.app).questions()
+    assert (widget.channel, widget.origin, widget.session, widget.turn) == (
+        "widget",
+        "https://college.example",
+        "tab-9",
+        3,
+    )
+    assert widget.vote == "down" and not widget.abstained
+    assert widget.section == "Cost and funding" and 0 < widget.score <= 1
+    assert widget.latency_ms > 0 and widget.question == COST
+    assert (mars.origin, mars.abstained, mars.turn) == ("other", mars_reply["abstained"], -1)
+    assert (api.channel, api.origin, api.session) == ("api", "https://college.example", "")

@@ -23,9 +23,11 @@ def asked(text: str, at: float = NOW, **fields: object) -> LoggedQuestion:
 def test_questions_come_back_newest_first_with_their_latest_vote(log_url: str) -> None:
     store = LogStore(log_url)
     store.add(
-        [asked("when is the fee due", NOW, session="s1", turn=0, score=0.61, latency_ms=12.5),
-         asked("is there parking", NOW + 1, abstained=True, session="s1", turn=1),
-         asked("api question", NOW + 2)],  # fmt: skip
+        [
+            asked("when is the fee due", NOW, session="s1", turn=0, score=0.61, latency_ms=12.5),
+            asked("is there parking", NOW + 1, abstained=True, session="s1", turn=1),
+            asked("api question", NOW + 2),
+        ],
         [LoggedVote(NOW + 3, "s1", 0, "up"), LoggedVote(NOW + 4, "s1", 0, "down")],
     )
     rows = store.questions()
@@ -116,7 +118,9 @@ def test_four_processes_writing_1000_questions_each_lose_nothing(log_url: str) -
     store = LogStore(log_url)
     rows = store.questions()
     assert len(rows) == 4000
-    assert {(r.session, r.turn) for r in rows} == {(f"p{p}", i) for p in range(4) for i in range(1000)}
+    assert {(r.session, r.turn) for r in rows} == {
+        (f"p{p}", i) for p in range(4) for i in range(1000)
+    }
     assert store.count(only="down") == 400 and len(store.votes()) == 400
 
 
@@ -124,8 +128,9 @@ def test_four_processes_writing_1000_questions_each_lose_nothing(log_url: str) -
 def test_processes_creating_the_tables_at_once_all_succeed(log_url: str) -> None:
     spawn = multiprocessing.get_context("spawn")
     start = time.time() + 3
-    procs = [spawn.Process(target=_write_through_the_log, args=(log_url, p, 5, start))
-             for p in range(4)]  # fmt: skip
+    procs = [
+        spawn.Process(target=_write_through_the_log, args=(log_url, p, 5, start)) for p in range(4)
+    ]
     for p in procs:
         p.start()
     for p in procs:

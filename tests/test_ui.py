@@ -17,10 +17,9 @@ from bot import ui
 from bot.answer import ABSTAIN_TEXT, Answer, Citation
 from bot.config import Profile, Settings
 from bot.errors import InvalidQuestionError
-from bot.feedback import FeedbackLog
 from bot.ratelimit import RateLimiter
 from bot.ui import ChatHandlers, ChatState, build_app, page_options
-from tests.conftest import GUIDE
+from tests.conftest import GUIDE, logged
 
 DEMO_CORPUS = GUIDE.parent
 
@@ -199,8 +198,8 @@ def stub() -> StubChain:
 
 
 @pytest.fixture
-def handlers(stub: StubChain, settings: Settings) -> ChatHandlers:
-    return ChatHandlers(stub, settings)
+def handlers(stub: StubChain, settings: Settings, question_log: Any) -> ChatHandlers:
+    return ChatHandlers(stub, settings, questions=question_log)
 
 
 def run(handlers: ChatHandlers, message: object, state: ChatState) -> list[tuple[Any, ...]]:
@@ -363,15 +362,22 @@ def test_like_appends_question_answer_citations_and_vote(
     handlers.like(state, like(1, True))
     handlers.like(state, like(3, False))
     handlers.like(state, like(99, True))  # stale or forged index: ignored
-    records = list(FeedbackLog(settings.data_dir, 10_000).records())
-    assert [(r["question"], r["vote"], r["abstained"]) for r in records] == [
+    votes = logged(handlers.questions).votes()
+    assert [(v.question, v.vote, v.abstained) for v in votes] == [
         ("How much?", "up", False),
         ("weather?", "down", True),
     ]
-    first = records[0]
-    assert first["answer"] == "Answer to How much? [1]" and first["time"]
-    assert first["citations"][0]["section"] == "Cost and funding"
-    assert first["session"] == state.session
+    first = votes[0]
+    assert first.answer == "Answer to How much? [1]" and first.time
+    assert first.sections == ("Cost and funding",)
+    assert first.session == state.session
+    # Each question is in the log too, with the vote its answer got.
+    asked = logged(handlers.questions).questions()
+    assert [(q.question, q.channel, q.vote, q.abstained) for q in asked] == [
+        ("weather?", "chat", "down", True),
+        ("How much?", "chat", "up", False),
+    ]
+    assert asked[1].section == "Cost and funding" and asked[1].session == state.session
 
 
 def test_selecting_an_answer_lists_its_sources(handlers: ChatHandlers) -> None:

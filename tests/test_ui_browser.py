@@ -18,6 +18,8 @@ import pytest
 
 from bot.answer import Answer
 from bot.config import Profile, Settings
+from bot.logstore import LogStore
+from bot.questionlog import open_log
 from bot.ui import build_app, page_options
 from tests.conftest import CHROMIUM, GUIDE, HashingEmbeddings, free_port
 
@@ -64,10 +66,8 @@ class Server:
     chain: RecordingChain
 
     def feedback(self) -> list[dict[str, Any]]:
-        path = self.settings.data_dir / "feedback.jsonl"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        """The votes in the question log so far (written off the answer path)."""
+        return [vars(v) for v in LogStore(self.settings.log_url).votes()]
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     embeddings = HashingEmbeddings()
     ingest(settings, embeddings)
     chain = RecordingChain(FaqChain(settings, embeddings))
-    app = build_app(chain, settings)
+    app = build_app(chain, settings, questions=open_log(settings))
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
                **page_options())  # fmt: skip
@@ -180,7 +180,7 @@ def test_student_journey(browser: Browser, server: Server) -> None:
     while not server.feedback() and time.monotonic() < deadline:
         time.sleep(0.1)
     (record,) = [r for r in server.feedback() if r["question"] == question]
-    assert record["vote"] == "up" and record["citations"] and "[1]" in record["answer"]
+    assert record["vote"] == "up" and record["sections"] and "[1]" in record["answer"]
 
     # A follow-up is asked with the conversation so far.
     ask(page, "And how long is the exam?")

@@ -9,7 +9,9 @@ import pytest
 from markdown_it import MarkdownIt
 
 from bot.config import Profile, Settings
-from bot.feedback import FeedbackLog, summarize
+from bot.feedback import summarize
+from bot.logstore import LogStore
+from bot.questionlog import QuestionLog
 from bot.ui import ChatHandlers, ChatState, build_app, greeting_from
 from tests.test_ui import HOSTILE, StubChain, like, run
 
@@ -63,12 +65,13 @@ def test_the_greeting_is_one_short_line() -> None:
 def test_300_likes_of_one_answer_are_one_line_and_a_changed_mind_counts_once(
     settings: Settings,
 ) -> None:
-    handlers, state = ChatHandlers(StubChain(), settings), ChatState()
+    log = QuestionLog(lambda: LogStore(settings.log_url))
+    handlers, state = ChatHandlers(StubChain(), settings, questions=log), ChatState()
     run(handlers, "How much?", state)
     for _ in range(300):
         handlers.like(state, like(1, True))
-    log = FeedbackLog(settings.data_dir, 10_000)
-    assert len(log.path.read_text().splitlines()) == 1
+    assert log.flush() and len(log.store().votes()) == 1
     handlers.like(state, like(1, False))
-    s = summarize(log.records())
-    assert (s.up, s.down, s.rated) == (0, 1, 1)
+    log.close()
+    s = summarize(log.store().votes())
+    assert (s.up, s.down, s.rated, s.votes) == (0, 1, 1, 2)

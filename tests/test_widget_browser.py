@@ -6,7 +6,6 @@ corpus, the limits, keyboard-only use, a phone, and what the college page may se
 from __future__ import annotations
 
 import http.server
-import json
 import os
 import shutil
 import statistics
@@ -24,6 +23,7 @@ import pytest
 from benchmarks.widget_browser import demo_module  # the demo college page's server
 from bot.chain import FaqChain
 from bot.config import Settings
+from bot.logstore import LogStore
 from bot.server import create_server, uvicorn_server
 from tests.conftest import CHROMIUM, GUIDE, HashingEmbeddings, free_port
 
@@ -101,11 +101,12 @@ class Bot:
     url: str
     settings: Settings
     stop: Callable[[], None]
+    app: Any
 
     def feedback(self) -> list[dict[str, Any]]:
-        path = self.settings.data_dir / "feedback.jsonl"
-        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-        return [json.loads(line) for line in lines]
+        """The votes in the question log, once it has caught up."""
+        assert self.app.state.questions.flush()
+        return [vars(v) for v in LogStore(self.settings.log_url).votes()]
 
 
 def start_bot(settings: Settings, chain: Any = None) -> Bot:
@@ -128,7 +129,7 @@ def start_bot(settings: Settings, chain: Any = None) -> Bot:
         server.should_exit = True
         thread.join(timeout=10)
 
-    return Bot(url, settings, stop)
+    return Bot(url, settings, stop, app)
 
 
 @dataclass
