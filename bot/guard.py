@@ -170,6 +170,14 @@ class Guard:
     def add_headers(self, headers: MutableHeaders, path: str, origin: str, api: bool) -> None:
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"
+        if path == "/admin" or path.startswith("/admin/"):
+            # The web team's page: its own CSP (bot/admin.py), never framed, never shared
+            # with another origin, whatever FAQBOT_ALLOWED_ORIGINS says.
+            headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+            headers["X-Frame-Options"] = "DENY"
+            for name in {k for k in headers if k.startswith("access-control-")}:
+                del headers[name]
+            return
         if path.startswith("/embed"):
             headers["Content-Security-Policy"] = f"{EMBED_CSP}; {frame_ancestors(self.settings)}"
         elif not api and path != "/widget.js":

@@ -87,3 +87,38 @@ def test_a_bad_profile_file_says_what_is_wrong(tmp_path: Path, content: str, pro
 def test_a_missing_profile_file_named_explicitly_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="FAQBOT_PROFILE"):
         Settings.from_env({"FAQBOT_PROFILE": str(tmp_path / "nope.toml")})
+
+
+def test_the_question_log_settings(tmp_path: Path) -> None:
+    default = Settings.from_env({"FAQBOT_DATA_DIR": str(tmp_path)})
+    assert default.question_log and default.log_retention_days == 90
+    assert default.log_url == f"sqlite:///{tmp_path.resolve() / 'questions.db'}"
+    assert default.admin_token == "" and default.phone_region == "US"
+    chosen = Settings.from_env(
+        {
+            "FAQBOT_QUESTION_LOG": "off",
+            "FAQBOT_LOG_DB_URL": " postgresql://faq@db/faq ",
+            "FAQBOT_LOG_RETENTION_DAYS": "30",
+            "FAQBOT_PHONE_REGION": "gb",
+            "FAQBOT_ADMIN_TOKEN": "a" * 32,
+        }
+    )
+    assert not chosen.question_log and chosen.log_url == "postgresql://faq@db/faq"
+    assert (chosen.log_retention_days, chosen.phone_region) == (30, "GB")
+    assert chosen.admin_token == "a" * 32
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("FAQBOT_ADMIN_TOKEN", "short", "at least 16 characters"),
+        ("FAQBOT_PHONE_REGION", "USA", "two-letter country code"),
+        ("FAQBOT_LOG_RETENTION_DAYS", "0", ">= 1"),
+        ("FAQBOT_QUESTION_LOG", "maybe", "yes/on or 0/false"),
+    ],
+)
+def test_bad_question_log_settings_say_what_to_set(name: str, value: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected) as caught:
+        Settings.from_env({name: value})
+    assert name in str(caught.value)
+    assert "short" not in str(caught.value)  # a token is never echoed
