@@ -101,6 +101,11 @@ def create_server(
             "chunks": getattr(chain, "chunk_count", 0),
             "model": getattr(manifest, "model", MODEL_NAME),
             "api_waiting": queue.waiting,
+            # Entries written, dropped (queue full) and given up on (database down).
+            "question_log": {
+                "on": questions.enabled,
+                **{k: getattr(questions, k, 0) for k in ("written", "dropped", "failed")},
+            },
         }
 
     app.include_router(api_router(chain, settings, asks, events, queue, questions))

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
+import bot.questionlog as questionlog
 from bot.api import sse_event
 from bot.chain import FaqChain
 from bot.errors import SORRY
@@ -164,3 +165,17 @@ def test_each_answered_question_is_logged_with_its_channel_site_and_vote(chain: 
     assert widget.latency_ms > 0 and widget.question == COST
     assert (mars.origin, mars.abstained, mars.turn) == ("other", mars_reply["abstained"], -1)
     assert (api.channel, api.origin, api.session) == ("api", "https://college.example", "")
+
+
+def test_answers_go_out_while_the_log_database_is_down(
+    chain: FaqChain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(questionlog, "RETRY_SECONDS", 0.01)
+    client = app(chain, log_db_url="postgresql://nobody@127.0.0.1:1/none")
+    reply = client.post("/api/chat", json={"question": COST, "session": "s", "turn": 0})
+    assert reply.status_code == 200 and "360" in events(reply.text)[0][1]["answer"]
+    vote = {"session": "s", "turn": 0, "question": COST, "answer": "a", "liked": True}
+    assert client.post("/api/feedback", json=vote).status_code == 204
+    assert client.app.state.questions.flush(timeout=60)
+    health = client.get("/healthz").json()["question_log"]
+    assert health == {"on": True, "written": 0, "dropped": 0, "failed": 2}
