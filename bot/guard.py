@@ -34,6 +34,11 @@ EMBED_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'none'"
 )
+# The web team's page (bot/admin.py): its own files only, never framed.
+ADMIN_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 GRADIO_API = "/gradio_api/"
 # The Gradio routes that look an event up by fn_index or api_name, unchecked (a 500).
 EVENT_ROUTES = ("queue/join", "call/", "run/", "api/")
@@ -173,8 +178,9 @@ class Guard:
         if path == "/admin" or path.startswith("/admin/"):
             # The web team's page: its own CSP (bot/admin.py), never framed, never shared
             # with another origin, whatever FAQBOT_ALLOWED_ORIGINS says.
-            headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+            headers["Content-Security-Policy"] = ADMIN_CSP
             headers["X-Frame-Options"] = "DENY"
+            headers["Cache-Control"] = "no-store"
             for name in {k for k in headers if k.startswith("access-control-")}:
                 del headers[name]
             return
