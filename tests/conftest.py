@@ -10,7 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,35 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def serve_in_thread(app: Any, ready_path: str = "/healthz") -> tuple[str, Callable[[], None]]:
+    """Serve ``app`` (as the real server does) on a free loopback port in a thread; returns
+    its URL once ``ready_path`` answers, and the function that stops it."""
+    import threading
+    import time
+
+    import httpx
+
+    from bot.server import uvicorn_server
+
+    server = uvicorn_server(app, "127.0.0.1", free_port())
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.config.port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}{ready_path}", timeout=2)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return url, stop
 
 
 class HashingEmbeddings(Embeddings):

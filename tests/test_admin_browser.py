@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -17,15 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
 from bot.admin import admin_router
 from bot.config import Profile, Settings
-from bot.server import uvicorn_server
 from bot.types import Day, Gap, Insights, QuestionRow, Topic
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, serve_in_thread
 from tests.test_admin import FakeLog
 
 pytestmark = pytest.mark.integration
@@ -161,21 +158,9 @@ def site() -> Iterator[Site]:
     settings = Settings(admin_token=TOKEN, profile=Profile(name="Harrow Vale College"))
     app = FastAPI()
     app.include_router(admin_router(settings, log, insights_of(rows, group), reingest))
-    port = free_port()
-    server = uvicorn_server(app, "127.0.0.1", port)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/admin", timeout=2)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    url, stop = serve_in_thread(app, "/admin")
     yield Site(url, log, ingests)
-    server.should_exit = True
-    thread.join(timeout=10)
+    stop()
 
 
 @pytest.fixture(scope="module")

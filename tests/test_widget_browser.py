@@ -24,8 +24,8 @@ from benchmarks.widget_browser import demo_module  # the demo college page's ser
 from bot.chain import FaqChain
 from bot.config import Settings
 from bot.logstore import LogStore
-from bot.server import create_server, uvicorn_server
-from tests.conftest import CHROMIUM, GUIDE, HashingEmbeddings, free_port
+from bot.server import create_server
+from tests.conftest import CHROMIUM, GUIDE, HashingEmbeddings, free_port, serve_in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -111,24 +111,8 @@ class Bot:
 
 def start_bot(settings: Settings, chain: Any = None) -> Bot:
     """The host app on a free loopback port, in a thread; returns once /healthz answers."""
-    port = free_port()
     app = create_server(chain or FaqChain(settings, HashingEmbeddings()), settings)
-    server = uvicorn_server(app, "127.0.0.1", port)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-
+    url, stop = serve_in_thread(app)
     return Bot(url, settings, stop, app)
 
 
