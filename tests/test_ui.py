@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 import pytest
 
-from bot import ui
+from bot import chat_html, ui
 from bot.answer import ABSTAIN_TEXT, Answer, Citation
 from bot.config import Profile, Settings
 from bot.errors import InvalidQuestionError
@@ -76,31 +76,31 @@ def cite(n: int = 1, quote: str = "It costs $40.", **kw: Any) -> Citation:
 @pytest.mark.parametrize("payload", HOSTILE)
 def test_every_formatter_shows_hostile_text_as_text(payload: str) -> None:
     c = cite(quote=payload, section=payload, source=payload, passage=f"a {payload} b")
-    assert_inert(ui.format_question(payload, 2000), payload)
-    assert_inert(ui.format_answer_text(f"{payload} [1]", [c]), payload)
-    assert_inert(ui.format_sources([c]), payload)
-    assert_inert(ui.format_answer(Answer(f"{payload} [1]", [c])), payload)
-    assert_inert(ui.format_abstention(payload), payload)
-    assert_inert(ui.format_notice(payload), payload)
-    assert_inert(ui.format_passage(c), payload)
+    assert_inert(chat_html.format_question(payload, 2000), payload)
+    assert_inert(chat_html.format_answer_text(f"{payload} [1]", [c]), payload)
+    assert_inert(chat_html.format_sources([c]), payload)
+    assert_inert(chat_html.format_answer(Answer(f"{payload} [1]", [c])), payload)
+    assert_inert(chat_html.format_abstention(payload), payload)
+    assert_inert(chat_html.format_notice(payload), payload)
+    assert_inert(chat_html.format_passage(c), payload)
 
 
 def test_xss_is_escaped_and_markdown_is_not_turned_into_markup() -> None:
-    out = ui.format_question(XSS, 2000)
+    out = chat_html.format_question(XSS, 2000)
     assert "&lt;img src=x onerror=alert(1)&gt;" in out and "<img" not in out
     # The Chatbot runs with render_markdown=False, so these characters reach the page as is.
-    out = ui.format_answer_text(f"See {MD_IMAGE} [1]", [cite()])
+    out = chat_html.format_answer_text(f"See {MD_IMAGE} [1]", [cite()])
     assert f"See {MD_IMAGE} " in out
     assert "<img" not in out and "<a" not in out and "src=" not in out
-    assert ui.escape(None) == "" and ui.escape("a\"b'c") == "a&quot;b&#x27;c"
+    assert chat_html.escape(None) == "" and chat_html.escape("a\"b'c") == "a&quot;b&#x27;c"
 
 
 def test_100_kb_text_is_escaped_fast_and_long_questions_are_shortened() -> None:
     big = (XSS + " word [1] ") * (100_000 // 40)
     started = time.perf_counter()
-    answer = ui.format_answer(Answer(big, [cite(quote=big, passage=big)]))
-    passage = ui.format_passage(cite(quote=big[:5000], passage=big))
-    question = ui.format_question(big, 2000)
+    answer = chat_html.format_answer(Answer(big, [cite(quote=big, passage=big)]))
+    passage = chat_html.format_passage(cite(quote=big[:5000], passage=big))
+    question = chat_html.format_question(big, 2000)
     assert time.perf_counter() - started < 1.0
     assert_inert(answer)
     assert_inert(passage)
@@ -109,24 +109,24 @@ def test_100_kb_text_is_escaped_fast_and_long_questions_are_shortened() -> None:
 
 
 def test_citation_markers_only_for_real_citations() -> None:
-    out = ui.format_answer_text("One [1]. Two [2]. Not a source [7].", [cite(1), cite(2)])
+    out = chat_html.format_answer_text("One [1]. Two [2]. Not a source [7].", [cite(1), cite(2)])
     assert out.count('<sup class="faq-cite"') == 2
     assert "[7]" in out and 'title="Source 7"' not in out
 
 
 def test_sources_block_is_collapsible_and_lists_section_and_quote() -> None:
-    out = ui.format_sources([cite(1), cite(2, quote="Funding exists.", section="Funding")])
+    out = chat_html.format_sources([cite(1), cite(2, quote="Funding exists.", section="Funding")])
     s = parse(out)
     assert {"details", "summary"} <= s.tags
     text = "".join(s.text)
     assert "Sources (2)" in text and "Cost and funding" in text and "Funding exists." in text
-    assert ui.format_sources([]) == ""
-    assert ">Source<" in ui.format_sources([cite()])
+    assert chat_html.format_sources([]) == ""
+    assert ">Source<" in chat_html.format_sources([cite()])
 
 
 def test_abstention_is_a_friendly_note_with_where_to_ask() -> None:
     refusal = Profile(contact="the admissions office (555-0100)").not_covered
-    out = ui.format_answer(Answer(refusal, [], True))
+    out = chat_html.format_answer(Answer(refusal, [], True))
     assert 'class="faq-abstain"' in out and "faq-sources" not in out
     text = "".join(parse(out).text)
     assert "admissions office (555-0100)" in text and "Try asking" in text
@@ -135,20 +135,20 @@ def test_abstention_is_a_friendly_note_with_where_to_ask() -> None:
 
 def test_passage_highlights_the_quoted_sentence() -> None:
     c = cite(quote="It costs <$40>.", passage="Intro <b>. It costs <$40>. Outro.")
-    out = ui.format_passage(c)
+    out = chat_html.format_passage(c)
     assert "<mark>It costs &lt;$40&gt;.</mark>" in out
     assert "Intro &lt;b&gt;. " in out and " Outro." in out
     assert_inert(out)
 
 
 def test_passage_without_the_quote_shows_both_and_none_shows_a_hint() -> None:
-    out = ui.format_passage(cite(quote="Reworded.", passage="Original text."))
+    out = chat_html.format_passage(cite(quote="Reworded.", passage="Original text."))
     assert "<mark>Reworded.</mark>" in out and "Original text." in out
-    assert "pick one of its sources" in ui.format_passage(None)
+    assert "pick one of its sources" in chat_html.format_passage(None)
 
 
 def test_source_choices_label_section_and_value_number() -> None:
-    assert ui.source_choices([cite(1), cite(2, section="")]) == [
+    assert chat_html.source_choices([cite(1), cite(2, section="")]) == [
         ("[1] Cost and funding", "1"),
         ("[2] guide.txt", "2"),
     ]
@@ -429,7 +429,7 @@ def test_title_and_greeting_from_settings_escaped(settings: Settings) -> None:
     assert app.title == "Ask <Ivy Tech>"
     assert "Ask &lt;Ivy Tech&gt;" in str(components(app, gr.HTML)[0].value)
     (chatbot,) = components(app, gr.Chatbot)
-    assert chatbot.placeholder == f"<p>{ui.greeting_from('Hi <b>student</b>!', 400)}</p>"
+    assert chatbot.placeholder == f"<p>{chat_html.greeting_from('Hi <b>student</b>!', 400)}</p>"
     assert "<b>" not in chatbot.placeholder
 
 
@@ -448,16 +448,16 @@ def test_mounted_app_serves_and_refuses_uploads(stub: StubChain, settings: Setti
 
 def test_the_passage_shows_headings_without_their_markdown_marks() -> None:
     c = cite(quote="No, applying is free.", passage="### Is there a fee?\n\nNo, applying is free.")
-    out = ui.format_passage(c)
+    out = chat_html.format_passage(c)
     assert "###" not in out and "Is there a fee?" in out
     assert "<mark>No, applying is free.</mark>" in out
 
 
 def test_a_source_links_to_its_web_page_and_names_its_pdf_page() -> None:
     web = cite(section="Applying", url="https://hv.example/admissions#fee")
-    label = ui.format_sources([web])
+    label = chat_html.format_sources([web])
     assert '<a href="https://hv.example/admissions#fee" target="_blank"' in label
     assert 'rel="noopener noreferrer"' in label
-    hostile = ui.format_sources([cite(url="javascript:alert(1)")])
+    hostile = chat_html.format_sources([cite(url="javascript:alert(1)")])
     assert "<a " not in hostile and "javascript" not in hostile
-    assert "guide.pdf, p. 3-4" in ui.format_sources([cite(source="guide.pdf", pages="3-4")])
+    assert "guide.pdf, p. 3-4" in chat_html.format_sources([cite(source="guide.pdf", pages="3-4")])

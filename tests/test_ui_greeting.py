@@ -8,11 +8,12 @@ import gradio as gr
 import pytest
 from markdown_it import MarkdownIt
 
+from bot.chat_html import greeting_from
 from bot.config import Profile, Settings
 from bot.feedback import summarize
 from bot.logstore import LogStore
 from bot.questionlog import QuestionLog
-from bot.ui import ChatHandlers, ChatState, build_app, greeting_from
+from bot.ui import ChatHandlers, ChatState, build_app
 from tests.test_ui import HOSTILE, StubChain, like, run
 
 
