@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from bot.insights import spreadsheet_safe
 from bot.plots import describe, rates
 from bot.types import Day, Gap, Insights, QuestionRow, Topic
 
@@ -29,7 +30,6 @@ CHANNELS = {"chat": "chat page", "widget": "widget", "api": "API"}
 FIELDS = ("id", "time", "time_utc", "channel", "origin", "question", "abstained", "source",
           "section", "score", "latency_ms", "vote", "session", "turn")  # fmt: skip
 CREDENTIALS = re.compile(r"([a-z][a-z0-9+.-]*://[^/@\s:]*:)[^/@\s]*@", re.I)
-FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as a formula
 
 
 @dataclass(frozen=True)
@@ -362,11 +362,6 @@ def pager(q: str, only: str, page: int, pages: int) -> str:
 
 
 # --- the export files -----------------------------------------------------------------
-
-
-def spreadsheet_safe(cell: str) -> str:
-    """A text cell a spreadsheet shows as text: a leading formula character is defused."""
-    return "'" + cell if cell.startswith(FORMULA) else cell
 
 
 def export_record(row: QuestionRow) -> dict[str, Any]:

@@ -133,18 +133,19 @@ def api_router(
             return ""
         return origin.rstrip("/") if origin_allowed(origin, settings) else "other"
 
-    def refused(request: Request) -> Response | None:
+    def refused(client: str) -> Response | None:
         """503 when the line is full, else 429 over the client's budget. Counted only for a
         valid body: a malformed request (422) costs nothing."""
         if queue.full():
             return error_response(503, BUSY, retry_after=BUSY_RETRY_SECONDS)
-        if not asks.allow(client_key(request, settings.trusted_proxies)):
+        if not asks.allow(client):
             return error_response(429, TOO_MANY, retry_after=RETRY_AFTER_SECONDS)
         return None
 
     @router.post("/api/ask", response_model=AskResponse, responses=ERRORS)
     async def ask(body: AskRequest, request: Request) -> AskResponse | Response:
-        refusal = refused(request)
+        client = client_key(request, settings.trusted_proxies)
+        refusal = refused(client)
         if refusal is not None:
             return refusal
         history = [t.model_dump() for t in body.history]
@@ -156,7 +157,6 @@ def api_router(
                 answer = await run_in_threadpool(chain.ask, body.question, history)
             except FaqBotError as exc:
                 return error_response(400, str(exc))
-        client = client_key(request, settings.trusted_proxies)
         origin = site_of(request.headers.get("origin", ""))
         logged(answer, body.question.strip(), "api", started, origin=origin, client=client)
         return to_response(answer)
@@ -167,7 +167,8 @@ def api_router(
         responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
     )
     async def chat(body: ChatRequest, request: Request) -> Response:
-        refusal = refused(request)
+        client = client_key(request, settings.trusted_proxies)
+        refusal = refused(client)
         if refusal is not None:
             return refusal
         events: asyncio.Queue[tuple[str, Any] | None] = asyncio.Queue()
@@ -188,8 +189,7 @@ def api_router(
                     events.put_nowait(("answer", to_response(answer).model_dump()))
                 logged(
                     answer, body.question.strip(), "widget", started, origin=site_of(body.site),
-                    session=body.session, turn=body.turn if body.session else -1,
-                    client=client_key(request, settings.trusted_proxies),
+                    session=body.session, turn=body.turn if body.session else -1, client=client,
                 )  # fmt: skip
             except FaqBotError as exc:
                 events.put_nowait(("refused", {"error": str(exc)}))

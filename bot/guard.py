@@ -181,8 +181,7 @@ class Guard:
             headers["Content-Security-Policy"] = ADMIN_CSP
             headers["X-Frame-Options"] = "DENY"
             headers["Cache-Control"] = "no-store"
-            for name in {k for k in headers if k.startswith("access-control-")}:
-                del headers[name]
+            _drop_cors_headers(headers)
             return
         if path.startswith("/embed"):
             headers["Content-Security-Policy"] = f"{EMBED_CSP}; {frame_ancestors(self.settings)}"
@@ -191,8 +190,7 @@ class Guard:
         if not (origin and origin_allowed(origin, self.settings)):
             # One origin policy for the whole app: Gradio's own CORS trusts any localhost
             # page, with credentials, whatever FAQBOT_ALLOWED_ORIGINS says.
-            for name in {k for k in headers if k.startswith("access-control-")}:
-                del headers[name]
+            _drop_cors_headers(headers)
         elif api:
             _cors_headers(headers, origin)
 
@@ -279,6 +277,11 @@ def _preflight(response: Response) -> Response:
     response.headers["Access-Control-Allow-Headers"] = "Content-Type"
     response.headers["Access-Control-Max-Age"] = "600"
     return response
+
+
+def _drop_cors_headers(headers: MutableHeaders) -> None:
+    for name in {k for k in headers if k.startswith("access-control-")}:
+        del headers[name]
 
 
 def _cors_headers(headers: MutableHeaders, origin: str) -> None:

@@ -40,7 +40,7 @@ _UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _ANSI = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]"
 )
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what Excel reads as the start of a formula
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as a formula
 _SPARKS = "▁▂▃▄▅▆▇█"
 
 
@@ -307,8 +307,12 @@ def _cell(value: object) -> str:
     "=HYPERLINK(...)") gets an apostrophe, which Excel shows as text."""
     if isinstance(value, float):
         value = f"{value:.3f}"
-    text = clean(value) if isinstance(value, str) else str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
+    return spreadsheet_safe(clean(value) if isinstance(value, str) else str(value))
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading formula character is defused."""
+    return "'" + cell if cell.startswith(FORMULA) else cell
 
 
 CSV_COLUMNS = (

@@ -11,12 +11,11 @@ instead of failing; PostgreSQL needs nothing special.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -231,18 +230,6 @@ class LogStore:
         with self.engine.connect() as conn:
             return [_vote(r._mapping) for r in conn.execute(query)]
 
-    def iter_questions(
-        self, since: float = 0.0, until: float | None = None
-    ) -> Iterator[QuestionRow]:
-        """Every row of the window, newest first, a page at a time (exports)."""
-        offset, page = 0, 1000
-        while True:
-            rows = self.questions(since, until, limit=page, offset=offset)
-            yield from rows
-            if len(rows) < page:
-                return
-            offset += page
-
 
 def _latest_vote() -> Any:
     """The latest vote on a question's answer, as a correlated subquery (NULL: none)."""
@@ -310,10 +297,6 @@ def _vote(m: Any) -> LoggedVote:
         question=m["question"], answer=m["answer"], abstained=bool(m["abstained"]),
         sections=sections,
     )  # fmt: skip
-
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _redacted(url: str) -> str:

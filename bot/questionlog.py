@@ -21,11 +21,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.config import Settings
 from bot.feedback import LOG_NAME, read_records, vote_of
-from bot.logstore import LogStore, file_digest
+from bot.logstore import LogStore
 from bot.scrub import scrub
 from bot.types import Answer, Chunk, Citation, LoggedQuestion, LoggedVote
 
@@ -266,7 +268,8 @@ def migrate_feedback(store: LogStore, data_dir: Path, clean: Callable[[str], str
         try:
             records = list(read_records([path]))
             entries = [_old_vote(r, clean) for r in records]
-            if store.import_votes(file_digest(path), entries):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if store.import_votes(digest, entries):
                 imported += len(entries)
                 log.info("question log: imported %d votes from %s", len(entries), path)
             os.replace(path, path.with_name(path.name + ".migrated"))
@@ -282,8 +285,6 @@ def _oldest_first(path: Path) -> int:
 
 
 def _old_vote(record: Mapping[str, Any], clean: Callable[[str], str]) -> LoggedVote:
-    from datetime import datetime
-
     try:
         when = datetime.fromisoformat(str(record.get("time"))).timestamp()
     except ValueError:
@@ -297,7 +298,7 @@ def _old_vote(record: Mapping[str, Any], clean: Callable[[str], str]) -> LoggedV
     )  # fmt: skip
 
 
-def open_log(settings: Any) -> QuestionLog | NoLog:
+def open_log(settings: Settings) -> QuestionLog | NoLog:
     """The log the settings ask for: off, or SQLite/PostgreSQL per ``settings.log_url``."""
     if not settings.question_log:
         return NoLog()

@@ -4,15 +4,11 @@ re-ingest button. The admin page (bot/admin.py) and ``python -m bot insights`` b
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 from bot.config import Settings
 from bot.questionlog import NoLog, QuestionLog
 from bot.types import Insights, QuestionRow
-
-CACHE_SECONDS = 30.0  # the page and its plot ask for the same window within a second
 
 
 class EmptyReader:
@@ -23,9 +19,6 @@ class EmptyReader:
 
     def count(self, *args: Any, **kwargs: Any) -> int:
         return 0
-
-    def iter_questions(self, *args: Any, **kwargs: Any) -> list[QuestionRow]:
-        return []
 
 
 class StoreReader:
@@ -40,9 +33,6 @@ class StoreReader:
 
     def count(self, *args: Any, **kwargs: Any) -> int:
         return self._log.store().count(*args, **kwargs)
-
-    def iter_questions(self, *args: Any, **kwargs: Any) -> Any:
-        return self._log.store().iter_questions(*args, **kwargs)
 
 
 class Reports:
@@ -59,8 +49,6 @@ class Reports:
         )
         self._embeddings = embeddings
         self._ingest_embeddings = ingest_embeddings
-        self._cache: dict[tuple[int, int], tuple[float, Insights]] = {}
-        self._lock = threading.Lock()
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         if self._embeddings is None:
@@ -70,19 +58,11 @@ class Reports:
         return list(self._embeddings.embed_documents(texts))
 
     def insights(self, since: float, until: float) -> Insights:
-        """Insights over [since, until), the same window reused for a few seconds."""
+        """Insights over [since, until). (The admin page keeps the last few windows: its
+        chart asks for the page's own.)"""
         from bot.insights import build_insights
 
-        key = (int(since // 60), int(until // 60))
-        now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit and now - hit[0] < CACHE_SECONDS:
-                return hit[1]
-            rows = self.reader.questions(since, until)
-            result = build_insights(rows, self.embed, since, until)
-            self._cache = {key: (now, result)}
-            return result
+        return build_insights(self.reader.questions(since, until), self.embed, since, until)
 
     def reingest(self) -> str:
         """The same ingest as ``make ingest``: under its lock, swapped in atomically; the

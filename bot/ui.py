@@ -128,9 +128,9 @@ class ChatHandlers:
         cleared = skip if self.typing else ""  # the textbox
         reply = {"role": "assistant", "content": ""}  # one message, filled as it comes
         state.messages.append(reply)
-        started = time.perf_counter()
+        started, client = time.perf_counter(), self._client(request)
         try:
-            if not self._allowed(request):
+            if not self._allowed(client):
                 raise RateLimitedError(TOO_MANY)
             for partial in self._answering(message, history):
                 if isinstance(partial, Answer):
@@ -149,7 +149,7 @@ class ChatHandlers:
         self.questions.question(
             question_entry(
                 answer, text, "chat", (time.perf_counter() - started) * 1000,
-                session=state.session, turn=turn.id, client=self._client(request),
+                session=state.session, turn=turn.id, client=client,
             )
         )  # fmt: skip
         final = format_answer(answer)
@@ -199,11 +199,10 @@ class ChatHandlers:
         text = evt.value.get("text") if isinstance(evt.value, dict) else ""
         yield from self.respond(text, state, request)
 
-    def _allowed(self, request: gr.Request | None) -> bool:
-        """Chat questions share the per-client budget of /api/ask (one limiter for both)."""
-        if self.limiter is None or request is None:
-            return True
-        return self.limiter.allow(self._client(request))
+    def _allowed(self, client: str) -> bool:
+        """Chat questions share the per-client budget of /api/ask (one limiter for both);
+        ``client`` "" (no request: a direct call) is not counted."""
+        return self.limiter is None or not client or self.limiter.allow(client)
 
     def _client(self, request: gr.Request | None) -> str:
         return client_key(request, self.settings.trusted_proxies) if request else ""
