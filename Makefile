@@ -69,6 +69,7 @@ check: install audit
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check bot evals tests benchmarks tools app.py ingest.py
 	$(VENV)/bin/mypy bot evals benchmarks tools app.py ingest.py
+	$(VENV)/bin/lint-imports
 
 # Known vulnerabilities in the locked dependency set (requirements.lock, from `make lock`).
 audit: install

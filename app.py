@@ -1,7 +1,7 @@
 """Serve the assistant: ``python app.py`` (``make run``). Settings come from ``FAQBOT_*``.
 
 The chat is at ``/``; ``/embed/``, ``/widget.js``, ``/api/ask`` and ``/healthz`` serve sites
-that embed it (see ``bot/server.py``)."""
+that embed it (see ``bot/serve/server.py``)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def main() -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own startup self-checks
     try:
         settings = Settings.from_env()
-        from bot.chain import FaqChain
-        from bot.server import create_server, uvicorn_server
+        from bot.answer.chain import FaqChain
+        from bot.serve.server import create_server, uvicorn_server
 
         chain = FaqChain.from_settings(settings)
         app = create_server(chain, settings)

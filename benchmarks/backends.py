@@ -8,7 +8,7 @@ same variant, with the number of answers that differ from torch's.
 sentence-transformers' own ``backend="onnx"`` needs ``optimum-onnx``, whose only release
 requires transformers<4.58 while sentence-transformers 6 needs transformers>=5, so it cannot
 be installed next to it. The ONNX variants here are the same graph exported by
-``bot.embedding.export_onnx`` (torch.onnx) and run by ONNX Runtime; int8 is ONNX Runtime's
+``bot.index.embedding.export_onnx`` (torch.onnx) and run by ONNX Runtime; int8 is ONNX Runtime's
 dynamic quantization of that export (what ``export_dynamic_quantized_onnx_model`` does).
 
     python -m benchmarks.backends [--quick]
@@ -31,7 +31,7 @@ ST_ONNX_NOTE = (
 
 
 def _onnx_embeddings(path: Path | None, threads: int) -> Any:
-    from bot.embedding import MiniLMEmbeddings, OnnxEncoder, model_dir, onnx_model_path
+    from bot.index.embedding import MiniLMEmbeddings, OnnxEncoder, model_dir, onnx_model_path
 
     embeddings = MiniLMEmbeddings(backend="onnx")
     embeddings._encoder()  # exports once if needed
@@ -46,7 +46,7 @@ def quantize_int8(directory: Path) -> Path | None:
         return None
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from bot.embedding import onnx_model_path
+    from bot.index.embedding import onnx_model_path
 
     target = directory / "model-int8.onnx"
     quantize_dynamic(str(onnx_model_path()), str(target), weight_type=QuantType.QInt8)
@@ -54,8 +54,8 @@ def quantize_int8(directory: Path) -> Path | None:
 
 
 def eval_with(embeddings: Any, cases: list[Any]) -> tuple[dict[str, float], list[str]]:
-    from bot.chain import FaqChain
-    from bot.ingest import ingest
+    from bot.answer.chain import FaqChain
+    from bot.ingest.pipeline import ingest
     from evals.metrics import compute_metrics
     from evals.runner import run_cases
 
@@ -76,7 +76,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from bot.embedding import MiniLMEmbeddings
+    from bot.index.embedding import MiniLMEmbeddings
 
     cases = load_cases(limit=12 if quick else None)
     questions = [c.question for c in cases]

@@ -48,7 +48,7 @@ def tutorial_retriever(corpus_dir: Any, persist_dir: Any, embeddings: Any) -> tu
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from bot.corpus import read_corpus
+    from bot.ingest.corpus import read_corpus
 
     docs = [
         Document(page_content=text, metadata={"source": name})
@@ -66,8 +66,8 @@ def tutorial_retriever(corpus_dir: Any, persist_dir: Any, embeddings: Any) -> tu
 
 
 def run(embeddings: Any = None, quick: bool = False) -> dict[str, Any]:
-    from bot.chain import FaqChain
-    from bot.ingest import ingest
+    from bot.answer.chain import FaqChain
+    from bot.ingest.pipeline import ingest
     from evals.metrics import hit_rank
 
     try:

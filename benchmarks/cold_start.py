@@ -1,7 +1,7 @@
 """Part 2: cold start, from process start to the first answer, in fresh processes.
 
 Each run is a new Python process that prints the wall clock at each milestone: interpreter
-up, ``import bot`` done, ``bot.chain`` imported, the chain loaded (model, index, BM25,
+up, ``import bot`` done, ``bot.answer.chain`` imported, the chain loaded (model, index, BM25,
 related-word table), the first answer. The parent notes the clock just before it starts
 the process, so "process start" includes the interpreter itself. A bare ``python -c pass``
 is the floor. The index is a temporary one, built before the runs.
@@ -40,9 +40,9 @@ def mark(name, **extra):
 mark("python")
 import bot
 mark("import_bot", heavy=[m for m in HEAVY if m in sys.modules])
-from bot.chain import FaqChain
+from bot.answer.chain import FaqChain
 from bot.config import Settings
-from bot.embedding import MiniLMEmbeddings
+from bot.index.embedding import MiniLMEmbeddings
 mark("import_chain")
 settings = Settings(corpus_dir=CORPUS, index_dir=INDEX, data_dir=DATA)
 embeddings = MiniLMEmbeddings(backend=BACKEND)
@@ -115,7 +115,7 @@ def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(quick: bool = False, backends: tuple[str, ...] | None = None) -> dict[str, Any]:
-    from bot.ingest import ingest
+    from bot.ingest.pipeline import ingest
 
     backends = backends or (("auto",) if quick else ("auto", "torch"))
     tmp = temp_index(prefix="bench-cold-")

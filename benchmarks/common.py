@@ -135,7 +135,7 @@ def timed_ms(fn: Callable[[], Any]) -> tuple[float, Any]:
 # ----------------------------------------------------------------------------- corpora
 def headings(text: str, chunk_chars: int = 1000) -> set[str]:
     """The guide's section titles, as the chunker sees them."""
-    from bot.chunking import chunk_document
+    from bot.ingest.chunking import chunk_document
 
     return {
         t for c in chunk_document(text, "guide.txt", chunk_chars) for t in c.section.split(" > ")
@@ -206,7 +206,7 @@ def load_cases(dataset: Path = DATASET, limit: int | None = None) -> list[Any]:
 
 
 def real_embeddings(backend: str = "auto") -> Any:
-    from bot.embedding import MiniLMEmbeddings
+    from bot.index.embedding import MiniLMEmbeddings
 
     return MiniLMEmbeddings(backend=backend)
 
@@ -246,7 +246,7 @@ def served_app(prefix: str, **env_changes: str) -> Iterator[tuple[str, subproces
     the per-client limits lifted (every benchmark client shares one address). Yields its
     URL and process; stops it and removes the index afterwards. ``env_changes`` (FAQBOT_*
     variables) go over these defaults, e.g. to put the app's normal limits back."""
-    from bot.ingest import ingest
+    from bot.ingest.pipeline import ingest
 
     tmp = temp_index(prefix=prefix)
     port = free_port()

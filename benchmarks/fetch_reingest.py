@@ -2,7 +2,7 @@
 
 A threaded HTTP server on 127.0.0.1 serves ~50 generated college pages (about 3 KB of HTML
 each, with ETag and Last-Modified, answering If-None-Match with 304) and a sitemap of
-them. ``bot.fetch.fetch_site`` fetches the sitemap's pages into a fresh cache, then again
+them. ``bot.ingest.fetch.fetch_site`` fetches the sitemap's pages into a fresh cache, then again
 with nothing changed, then once more after one page changed. Each figure is the median
 of the repeats; the counts are the server's own.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import part_main
-from bot.fetch import fetch_site
+from bot.ingest.fetch import fetch_site
 
 PAGES = 50
 REPEATS = 5

@@ -26,7 +26,7 @@ ESTIMATE_MARGIN = 1.25
 
 
 def ingest_once(copies: int, embeddings: Any) -> dict[str, Any]:
-    from bot.ingest import ingest
+    from bot.ingest.pipeline import ingest
 
     tmp = temp_index(copies=copies, prefix=f"bench-x{copies}-")
     try:
@@ -102,8 +102,8 @@ def batch_sweep(embeddings: Any, texts: list[str]) -> dict[str, float]:
 
 def sample_texts() -> list[str]:
     from benchmarks.common import GUIDE
-    from bot.chunking import chunk_document
-    from bot.ingest import stored_sentences
+    from bot.ingest.chunking import chunk_document
+    from bot.ingest.pipeline import stored_sentences
 
     chunks = chunk_document(GUIDE.read_text(encoding="utf-8"), GUIDE.name, 1000)
     return [c.embed_text for c in chunks] + [s.embed_text for s in stored_sentences(chunks)]

@@ -192,9 +192,9 @@ def run(
     quick: bool = False,
     profile_path: Path | None = RESULTS / "profile-ask.txt",
 ) -> dict[str, Any]:
-    from bot.chain import FaqChain
+    from bot.answer.chain import FaqChain
     from bot.errors import FaqBotError
-    from bot.ingest import ingest
+    from bot.ingest.pipeline import ingest
     from bot.types import Answer
     from evals.metrics import Outcome, compute_metrics
 

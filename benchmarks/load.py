@@ -1,6 +1,6 @@
 """Part 5: the served chat under load: 50 concurrent clients speaking the Gradio chat's protocol.
 
-The server is the real host app (``benchmarks.serve``: ``bot.server.create_server``, as
+The server is the real host app (``benchmarks.serve``: ``bot.serve.server.create_server``, as
 app.py serves it) on a free 127.0.0.1 port over a temporary index, with the per-client
 rate limits lifted; nothing else is ever addressed. Each client loops over the eval
 questions with no pause: POST ``/gradio_api/call/ask``, then reads the event stream of
@@ -42,7 +42,9 @@ from benchmarks.common import (
     summary_ms,
     temp_index,
 )
-from benchmarks.memory import GOAL_MB, ServerProcess, idle_figures
+from benchmarks.server_process import ServerProcess
+
+GOAL_MB = 1024  # the serving process's peak RSS under load
 
 CLIENTS = 50
 SECONDS = 20.0
@@ -209,6 +211,17 @@ def ask_once(url: str, question: str) -> dict[str, Any]:
     return asyncio.run(_ask_in_turn(url, [question]))[0]
 
 
+def idle_figures(server: ServerProcess) -> dict[str, Any]:
+    """After start-up and one answered question, settled for a moment."""
+    ask_once(server.url, "How much does the full CPT cost?")
+    time.sleep(1.0)
+    return {
+        "server_start_s": round(server.start_seconds, 2),
+        "idle_rss_mb": server.rss_mb(),
+        "idle_peak_rss_mb": server.peak_mb(),
+    }
+
+
 # ----------------------------------------------------------------------------- load
 async def drive(
     url: str, questions: list[str], clients: int, seconds: float, max_requests: int
@@ -274,7 +287,7 @@ def run(
     backend: str = "auto",
     profile: Path | None = None,
 ) -> dict[str, Any]:
-    from bot.ingest import ingest
+    from bot.ingest.pipeline import ingest
 
     clients = clients or (5 if quick else CLIENTS)
     seconds = seconds or (5.0 if quick else SECONDS)
@@ -347,7 +360,7 @@ def _server_cpu(used: tuple[float, float], wall: float, answers: int) -> dict[st
 
 
 def _chat_concurrency() -> int | None:
-    """bot.ui's CHAT_CONCURRENCY, read from its source: importing gradio here would cost the
+    """bot.serve.ui's CHAT_CONCURRENCY, read from its source: importing gradio here would cost the
     client process seconds and hundreds of MB for one number."""
     found = re.search(r"^CHAT_CONCURRENCY = (\d+)", UI_SOURCE.read_text("utf-8"), re.MULTILINE)
     return int(found[1]) if found else None

@@ -117,8 +117,8 @@ def question_sets(chain: Any, quick: bool) -> dict[str, list[str]]:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from bot.chain import FaqChain
-    from bot.ingest import ingest
+    from bot.answer.chain import FaqChain
+    from bot.ingest.pipeline import ingest
 
     tmp = temp_index(prefix="bench-cost-")
     try:

@@ -31,8 +31,8 @@ from benchmarks.common import (
     temp_index,
 )
 from benchmarks.widget_load import LOAD_BUDGET_P95_MS, RSS_BUDGET_MB, steady_load, warm_up
-from bot.logstore import LogStore
-from bot.questionlog import NoLog, QuestionLog, question_entry
+from bot.insights.logstore import LogStore
+from bot.insights.questionlog import NoLog, QuestionLog, question_entry
 from bot.types import LoggedQuestion
 
 BUDGET_ADDED_P50_MS = 1.0
@@ -40,8 +40,8 @@ BURST = 10_000
 
 
 def answer_path(quick: bool) -> dict[str, Any]:
-    from bot.chain import FaqChain
-    from bot.ingest import ingest
+    from bot.answer.chain import FaqChain
+    from bot.ingest.pipeline import ingest
 
     questions = [c.question for c in load_cases() if not c.history]
     tmp = temp_index(prefix="bench-qlog-")

@@ -24,7 +24,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported
 from benchmarks.common import CHROMIUM, CHROMIUM_ARGS
 from bot.config import Settings
 from bot.errors import FaqBotError
-from bot.ui import build_app, page_options
+from bot.serve.ui import build_app, page_options
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOT_QUESTION = "Do I need to take all the modules at once?"
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     from playwright.sync_api import sync_playwright
 
-    from bot.chain import FaqChain
+    from bot.answer.chain import FaqChain
 
     with tempfile.TemporaryDirectory() as data_dir:
         settings = Settings.from_env().with_(data_dir=Path(data_dir))

@@ -1,6 +1,6 @@
 """The app as served, for the memory and load benchmarks: ``python -m benchmarks.serve``.
 
-The real host app, built as ``app.py`` builds it (``bot.server.create_server``: the Gradio
+The real host app, built as ``app.py`` builds it (``bot.serve.server.create_server``: the Gradio
 chat at ``/`` and every other route), served by ``uvicorn_server`` on 127.0.0.1 only.
 Settings come from ``FAQBOT_*`` like the real app; the benchmark points them at a temporary
 index and lifts the per-client rate limits, since all of its clients share one loopback
@@ -75,10 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=Path, default=None, help="write a profile here")
     args = parser.parse_args(argv)
 
-    from bot.chain import FaqChain
+    from bot.answer.chain import FaqChain
     from bot.config import Settings
-    from bot.embedding import MiniLMEmbeddings
-    from bot.server import create_server, uvicorn_server
+    from bot.index.embedding import MiniLMEmbeddings
+    from bot.serve.server import create_server, uvicorn_server
 
     settings = Settings.from_env().with_(host="127.0.0.1", port=args.port)
     chain = FaqChain.from_settings(settings, embeddings=MiniLMEmbeddings(backend=args.backend))

@@ -41,12 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     try:
         if args.command == "ingest":
-            from bot.ingest import main as ingest_main
+            from bot.ingest.pipeline import main as ingest_main
 
             return ingest_main(rest)
         if args.command in ("feedback", "insights"):
             return report(args, settings)
-        from bot.chain import FaqChain
+        from bot.answer.chain import FaqChain
 
         chain = FaqChain.from_settings(settings)
         print(format_answer(chain.ask(args.question)))
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 def report(args: argparse.Namespace, settings: Settings) -> int:
     """The question log's summaries, read from its database (an old feedback.jsonl is
     imported first, once)."""
-    from bot.questionlog import QuestionLog, open_log
+    from bot.insights.questionlog import QuestionLog, open_log
 
     log = open_log(settings)
     if not isinstance(log, QuestionLog):
@@ -68,13 +68,13 @@ def report(args: argparse.Namespace, settings: Settings) -> int:
     try:
         log.flush()  # the import of an old feedback log runs first, in the writer
         if args.command == "feedback":
-            from bot.feedback import format_summary, summarize
+            from bot.insights.feedback import format_summary, summarize
 
             where = log.store().url
             print(format_summary(summarize(log.store().votes(), args.recent), where))
             return 0
-        from bot.insights import format_insights, parse_since, write_csv
-        from bot.reports import Reports
+        from bot.insights.grouping import format_insights, parse_since, write_csv
+        from bot.insights.reports import Reports
 
         now = time.time()
         insights = Reports(settings, log).insights(parse_since(args.since, now), now)

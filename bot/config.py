@@ -156,7 +156,7 @@ class Settings:
     # Below this best-sentence score the bot says the guide does not cover the question.
     min_evidence: float = 0.26
     # The evidence bar also sits no lower than the corpus's noise floor less this margin
-    # (bot/calibration.py): a long handbook's chance matches score higher than a short FAQ's.
+    # (bot/index/calibration.py): a long handbook's chance matches score higher than a short FAQ's.
     noise_margin: float = 0.075
     llm: str = ""  # e.g. "openai:gpt-4o-mini"; empty = extractive answers only
     max_question_chars: int = 2000
@@ -169,9 +169,9 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     queue_size: int = 64
-    # The question log (bot/questionlog.py): on unless turned off; SQLite in data_dir unless
-    # a database URL is given (postgresql://... for several replicas); rows older than
-    # log_retention_days are purged. phone_region: how national phone numbers are written
+    # The question log (bot/insights/questionlog.py): on unless turned off; SQLite in
+    # data_dir unless a database URL is given (postgresql://... for several replicas); rows
+    # older than log_retention_days are purged. phone_region: how national phone numbers are written
     # in the questions to scrub (an ISO country code).
     question_log: bool = True
     log_db_url: str = ""
@@ -181,7 +181,7 @@ class Settings:
     # Per corpus file: 2 MB of text is ~120 times the bundled 16 KB guide (a 300-page
     # catalogue is ~1 MB) and embeds in minutes; a 20 MB file held the lock for 40 minutes.
     max_file_bytes: int = 2_000_000
-    # Web pages by address (bot/fetch.py). Pages fetched per ingest run, listed, sitemap
+    # Web pages by address (bot/ingest/fetch.py). Pages fetched per ingest run, listed, sitemap
     # and crawled ones together; later ones are skipped and named.
     fetch_max_pages: int = 200
     fetch_max_bytes: int = 20_000_000  # per page; a larger one is skipped, not truncated

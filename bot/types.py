@@ -213,7 +213,8 @@ class Answer:
     evidence: float = 0.0  # the best sentence's score: how close the pages came to the question
 
 
-# The question log (bot/questionlog.py) and what the insights (bot/insights.py) make of it.
+# The question log (bot/insights/questionlog.py) and what the insights
+# (bot/insights/grouping.py) make of it.
 
 
 @dataclass(frozen=True)

@@ -115,10 +115,10 @@ def run_dataset(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         settings = corpus_settings(settings, corpus_dir, home)
     try:
-        from bot.chain import FaqChain
+        from bot.answer.chain import FaqChain
 
         if args.corpus:
-            from bot.ingest import ingest
+            from bot.ingest.pipeline import ingest
 
             print(ingest(settings).summary(), file=sys.stderr)
 

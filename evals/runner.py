@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.answer import Answer
+from bot.answer.extractive import Answer
 from bot.config import Profile, Settings
 from bot.errors import FaqBotError
 from evals.dataset import Case

@@ -248,7 +248,7 @@ def run_suites(
             continue
         try:
             if embeddings is None:
-                from bot.embedding import MiniLMEmbeddings
+                from bot.index.embedding import MiniLMEmbeddings
 
                 embeddings = MiniLMEmbeddings()  # loaded once, on first use, for every suite
             bot = _chain(suite, settings, embeddings, root, indexes)
@@ -323,10 +323,10 @@ def run_suites(
 def _chain(
     suite: Suite, settings: Settings, embeddings: Embeddings, root: Path, indexes: Path
 ) -> Any:
-    from bot.chain import FaqChain
+    from bot.answer.chain import FaqChain
 
     if suite.corpus:
-        from bot.ingest import ingest
+        from bot.ingest.pipeline import ingest
 
         corpus_dir, home = stage_corpus([root / c for c in suite.corpus], indexes)
         settings = corpus_settings(settings, corpus_dir, home)

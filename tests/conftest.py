@@ -10,7 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,8 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from benchmarks.common import CHROMIUM, CHROMIUM_ARGS
 from bot.config import Settings
-from bot.text import tokenize
+from bot.index.text import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "corpus" / "cpt-credential-guide.txt"
@@ -31,35 +30,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def serve_in_thread(app: Any, ready_path: str = "/healthz") -> tuple[str, Callable[[], None]]:
-    """Serve ``app`` (as the real server does) on a free loopback port in a thread; returns
-    its URL once ``ready_path`` answers, and the function that stops it."""
-    import threading
-    import time
-
-    import httpx
-
-    from bot.server import uvicorn_server
-
-    server = uvicorn_server(app, "127.0.0.1", free_port())
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.config.port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}{ready_path}", timeout=2)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-    return url, stop
 
 
 class HashingEmbeddings(Embeddings):
@@ -125,7 +95,7 @@ def settings(tmp_path: Path, corpus_dir: Path) -> Settings:
 
 @pytest.fixture
 def ingested(settings: Settings, fake_embeddings: HashingEmbeddings) -> Settings:
-    from bot.ingest import ingest
+    from bot.ingest.pipeline import ingest
 
     ingest(settings, fake_embeddings)
     return settings
@@ -133,55 +103,17 @@ def ingested(settings: Settings, fake_embeddings: HashingEmbeddings) -> Settings
 
 @pytest.fixture
 def chain(ingested: Settings, fake_embeddings: HashingEmbeddings):  # type: ignore[no-untyped-def]
-    from bot.chain import FaqChain
+    from bot.answer.chain import FaqChain
 
     return FaqChain(ingested, fake_embeddings)
-
-
-@pytest.fixture(scope="session")
-def real_chain(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The real MiniLM model over the real guide, built once per test session."""
-    from bot.chain import FaqChain
-    from bot.embedding import MiniLMEmbeddings
-    from bot.ingest import ingest
-
-    root = tmp_path_factory.mktemp("real")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    shutil.copy(GUIDE, corpus / GUIDE.name)
-    settings = Settings(corpus_dir=corpus, index_dir=root / "index", data_dir=root / "data")
-    embeddings = MiniLMEmbeddings()
-    ingest(settings, embeddings)
-    return FaqChain(settings, embeddings)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium from the Debian package (Playwright cannot download browsers
-    here), one per test module."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-def scored_sentence(chain: Any, text: str) -> Any:
-    """The stored sentence whose text starts with ``text``, as the answer step sees it."""
-    from bot.types import ScoredSentence
-
-    index = chain.retriever.index
-    row = next(s for s in index.sentences if s.span.text.startswith(text))
-    return ScoredSentence(0.5, 0.5, index.chunks[row.chunk_id], row.span)
 
 
 # ----------------------------------------------------------------------------- question log
 @pytest.fixture
 def question_log(settings: Settings) -> Iterator[Any]:
     """The question log of ``settings`` (SQLite in its data folder), closed afterwards."""
-    from bot.logstore import LogStore
-    from bot.questionlog import QuestionLog
+    from bot.insights.logstore import LogStore
+    from bot.insights.questionlog import QuestionLog
 
     log = QuestionLog(lambda: LogStore(settings.log_url), feedback_dir=settings.data_dir)
     yield log

@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks import baseline, common, ingest_scaling, latency
 from benchmarks.__main__ import format_markdown, format_table, rows
-from bot.chunking import chunk_document
+from bot.ingest.chunking import chunk_document
 
 
 def test_machine_info_names_cpu_python_and_libraries() -> None:
@@ -147,7 +147,7 @@ def test_bench_quick_writes_json_with_machine_info(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_onnx_and_torch_embeddings_agree() -> None:
     np = pytest.importorskip("numpy")
-    from bot.embedding import MiniLMEmbeddings
+    from bot.index.embedding import MiniLMEmbeddings
 
     texts = ["How much does the full CPT cost?", "Safety: wear PPE.", "word " * 400, " x "]
     onnx = MiniLMEmbeddings(backend="auto")

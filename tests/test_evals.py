@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Answer, Citation
-from bot.chunking import Chunk
+from bot.answer.extractive import Answer, Citation
+from bot.types import Chunk
 from evals.dataset import Case, DatasetError, load_dataset
 from evals.metrics import Outcome, compute_metrics, facts_match, hit_rank, normalize, supports
 from evals.runner import build_report, judge, load_thresholds, run_cases

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.answer import Answer, Citation
-from bot.chunking import Chunk
+from bot.answer.extractive import Answer, Citation
+from bot.types import Chunk
 from evals import junit
 from evals.__main__ import main
 from evals.dataset import Case
@@ -129,7 +129,7 @@ def test_write_junit_totals_every_suite(tmp_path: Path) -> None:
 # --- --junit in --dataset mode (the chain replaced by the scripted bot) ---------------------
 @pytest.fixture
 def scripted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    from bot.chain import FaqChain
+    from bot.answer.chain import FaqChain
 
     monkeypatch.setattr(FaqChain, "from_settings", classmethod(lambda cls, *a, **k: ScriptedBot()))
     dataset = tmp_path / "mine.jsonl"

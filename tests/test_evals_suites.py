@@ -146,12 +146,12 @@ def test_missing_manifest_unknown_only_and_broken_files_exit_2(
 def test_a_suite_whose_corpus_is_absent_is_skipped_and_loads_no_model(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.embedding
+    import bot.index.embedding
 
     def no_model() -> None:
         raise AssertionError("the model must not load when every suite is skipped")
 
-    monkeypatch.setattr(bot.embedding, "MiniLMEmbeddings", no_model)
+    monkeypatch.setattr(bot.index.embedding, "MiniLMEmbeddings", no_model)
     manifest = write_manifest(project, suite_toml(corpus='["../absent/page.html"]'))
     assert run(project, manifest, embeddings=None) == 0
     out = capsys.readouterr().out

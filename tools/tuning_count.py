@@ -21,17 +21,17 @@ from pathlib import Path
 # Question analysis, retrieval scoring and answer composition: every stage a question
 # passes through between the chat and the quoted answer.
 ANSWER_PATH = (
-    "bot/question.py",
-    "bot/text.py",
-    "bot/kinds.py",
-    "bot/retrieval.py",
-    "bot/index.py",
-    "bot/calibration.py",
-    "bot/answer.py",
-    "bot/llm.py",
+    "bot/answer/question.py",
+    "bot/index/text.py",
+    "bot/answer/kinds.py",
+    "bot/answer/retrieval.py",
+    "bot/index/corpus_index.py",
+    "bot/index/calibration.py",
+    "bot/answer/extractive.py",
+    "bot/answer/llm.py",
     "bot/compose.py",
-    "bot/sentences.py",
-    "bot/chain.py",
+    "bot/index/sentences.py",
+    "bot/answer/chain.py",
 )
 RE_FUNCTIONS = {"compile", "search", "match", "fullmatch", "sub", "subn", "split", "findall"}
 

@@ -1,0 +1,248 @@
+"""Fetching one URL politely and within bounds, for ``bot.ingest.fetch``: robots.txt per origin
+(Crawl-delay honoured up to a cap), at most 5 same-host redirects, address checks, size
+and time caps, content-type filter, and conditional requests from the cache."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from bot.config import Settings
+from bot.ingest import webparse
+from bot.ingest.fetch_cache import FetchCache
+
+USER_AGENT = "faqbot/0.1"
+ROBOTS_TOKEN = "faqbot"  # the product token robots.txt groups are matched against
+MAX_REDIRECTS = 5
+MAX_ROBOTS_BYTES = 512_000  # RFC 9309: parse at least 500 KiB
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PAGE_TYPES = frozenset(
+    {"text/html", "application/xhtml+xml", "text/plain", "text/markdown", "text/x-markdown"}
+    | {"application/pdf", DOCX}
+)
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_GUESS = {".md": "text/markdown", ".markdown": "text/markdown", ".docx": DOCX}
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """Bounds of one fetch run (``from_settings`` reads them from ``FAQBOT_FETCH_*``)."""
+
+    max_pages: int = 200
+    max_bytes: int = 20_000_000
+    timeout: float = 15.0  # seconds per request
+    total_seconds: float = 600.0  # the whole run; later pages are skipped
+    crawl_depth: int = 0  # 0: listed and sitemap URLs only; n: follow links n steps
+    allow_private: bool = False
+    max_crawl_delay: float = 10.0  # a longer robots.txt Crawl-delay is capped to this
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FetchLimits:
+        return cls(
+            max_pages=settings.fetch_max_pages,
+            max_bytes=settings.fetch_max_bytes,
+            timeout=settings.fetch_timeout,
+            total_seconds=settings.fetch_budget,
+            crawl_depth=settings.fetch_crawl_depth,
+            allow_private=settings.fetch_allow_private,
+        )
+
+
+class Refused(Exception):
+    """One URL could not be fetched; ``reason`` goes into the skipped list."""
+
+    def __init__(self, reason: str, keep_stale: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.keep_stale = keep_stale
+
+
+@dataclass(frozen=True)
+class Answer:
+    url: str  # after redirects
+    status: int  # 200 or 304
+    content: bytes
+    content_type: str
+    etag: str
+    last_modified: str
+
+
+def _content_type(header: str, url: str) -> str:
+    kind = header.split(";", 1)[0].strip().lower()
+    if kind in ("", "application/octet-stream", "binary/octet-stream"):
+        # Servers often label Markdown, PDF and Word files vaguely; the extension decides.
+        suffix = Path(urlsplit(url).path).suffix.lower()
+        kind = _GUESS.get(suffix) or mimetypes.types_map.get(suffix, kind)
+    return kind
+
+
+class Fetcher:
+    """One run's state: the client, robots rules per origin, when each origin was last
+    asked, the hosts whose own listed address is private, and the deadline."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        limits: FetchLimits,
+        cache: FetchCache,
+        resolve: webparse.Resolver,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+    ) -> None:
+        self.client, self.limits, self.cache = client, limits, cache
+        self.resolve, self.sleep, self.clock = resolve, sleep, clock
+        self.deadline = clock() + limits.total_seconds
+        self.robots: dict[str, webparse.RobotRules] = {}
+        self.last_asked: dict[str, float] = {}
+        self.private_ok: set[str] = set()
+
+    def trust_listed(self, urls: Iterable[str]) -> None:
+        """A host the college listed on a private/loopback address may stay on one."""
+        for url in urls:
+            host = webparse.host_of(url)
+            if host and host not in self.private_ok:
+                try:
+                    if webparse.non_public(self.resolve(host)):
+                        self.private_ok.add(host)
+                except OSError:
+                    pass  # reported when the URL itself is fetched
+
+    def _check_address(self, url: str) -> None:
+        host = webparse.host_of(url)
+        try:
+            addresses = self.resolve(host)
+        except OSError as exc:
+            raise Refused(f"cannot resolve host {host} ({exc})") from None
+        bad = webparse.non_public(addresses)
+        if bad and not (self.limits.allow_private or host in self.private_ok):
+            raise Refused(
+                f"{host} resolves to a private or loopback address ({', '.join(bad)}); "
+                "set FAQBOT_FETCH_ALLOW_PRIVATE=1 if that is intended"
+            )
+
+    def _time_left(self) -> float:
+        left = self.deadline - self.clock()
+        if left <= 0:
+            raise Refused(
+                f"time budget of {self.limits.total_seconds:g} s used up; "
+                "raise FAQBOT_FETCH_BUDGET or list fewer pages"
+            )
+        return left
+
+    def _request(
+        self, url: str, headers: dict[str, str], max_bytes: int, types: frozenset[str] | None
+    ) -> tuple[httpx.Response, bytes, str]:
+        """One GET, streamed: refuses early on a too-large Content-Length or an unwanted
+        type, and stops reading past ``max_bytes`` or the per-request time limit."""
+        self._check_address(url)
+        timeout = min(self.limits.timeout, self._time_left())
+        started = self.clock()
+        headers = {"User-Agent": USER_AGENT, **headers}
+        try:
+            with self.client.stream(
+                "GET", url, headers=headers, timeout=timeout, follow_redirects=False
+            ) as resp:
+                kind = _content_type(resp.headers.get("content-type", ""), url)
+                if resp.status_code != 200:
+                    return resp, b"", kind
+                if types is not None and kind not in types:
+                    raise Refused(f"content type {kind or 'missing'} is not a page type")
+                declared = resp.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise Refused(f"over {max_bytes} bytes (Content-Length {declared})")
+                chunks, size = [], 0
+                for chunk in resp.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise Refused(f"over {max_bytes} bytes")
+                    if self.clock() - started > timeout:
+                        raise Refused(f"timed out after {timeout:g} s")
+                    chunks.append(chunk)
+                return resp, b"".join(chunks), kind
+        except httpx.TimeoutException:
+            raise Refused(f"timed out after {timeout:g} s") from None
+        except httpx.ConnectError as exc:
+            raise Refused(f"cannot connect ({exc})") from None
+        except httpx.HTTPError as exc:
+            raise Refused(f"request failed ({type(exc).__name__}: {exc})") from None
+
+    def _wait_turn(self, url: str) -> None:
+        origin = webparse.origin_of(url)
+        delay = min(self._rules(url).crawl_delay(ROBOTS_TOKEN), self.limits.max_crawl_delay)
+        last = self.last_asked.get(origin)
+        if last is not None and delay > 0:
+            wait = last + delay - self.clock()
+            if wait > 0:
+                self.sleep(min(wait, max(0.0, self.deadline - self.clock())))
+        self.last_asked[origin] = self.clock()
+
+    def _rules(self, url: str) -> webparse.RobotRules:
+        origin = webparse.origin_of(url)
+        if origin not in self.robots:
+            self.robots[origin] = self._fetch_robots(origin)
+        return self.robots[origin]
+
+    def _fetch_robots(self, origin: str) -> webparse.RobotRules:
+        url = origin + "/robots.txt"
+        try:
+            for _ in range(MAX_REDIRECTS + 1):
+                resp, body, _kind = self._request(url, {}, MAX_ROBOTS_BYTES, None)
+                target = resp.headers.get("location", "")
+                if resp.status_code in REDIRECTS and target:
+                    url = urljoin(url, target)
+                    if webparse.host_of(url) != webparse.host_of(origin):
+                        return webparse.RobotRules()  # RFC 9309: unreachable rules allow
+                    continue
+                if resp.status_code == 200:
+                    return webparse.RobotRules(body.decode("utf-8", "replace"))
+                if 400 <= resp.status_code < 500:
+                    return webparse.RobotRules()  # no robots.txt: everything allowed
+                break
+        except Refused:
+            pass
+        # RFC 9309: a server error or no answer at all means "disallow everything".
+        return webparse.RobotRules(deny_all=True)
+
+    def get(self, requested: str, types: frozenset[str] | None) -> Answer:
+        """Fetch ``requested`` (conditionally, when cached), following same-host redirects."""
+        url = requested
+        for _ in range(MAX_REDIRECTS + 1):
+            rules = self._rules(url)
+            if rules.deny_all:
+                raise Refused("robots.txt could not be fetched (server error or no answer)")
+            if not rules.allows(url, ROBOTS_TOKEN):
+                raise Refused("disallowed by robots.txt", keep_stale=False)
+            self._wait_turn(url)
+            validators = self.cache.validators(url)
+            max_bytes = self.limits.max_bytes
+            resp, body, kind = self._request(url, validators, max_bytes, types)
+            status = resp.status_code
+            if status in REDIRECTS and resp.headers.get("location"):
+                target = webparse.normalize(urljoin(url, resp.headers["location"]))
+                if problem := webparse.scheme_problem(target):
+                    raise Refused(f"redirects to {target}: {problem}")
+                if webparse.host_of(target) != webparse.host_of(url):
+                    raise Refused(
+                        f"redirects to another host ({target}); list that address instead"
+                    )
+                url = target
+                continue
+            if status == 304 and validators:
+                entry = self.cache.lookup(url)
+                cached = self.cache.body(entry) if entry else None
+                if entry is None or cached is None:
+                    raise Refused("answered 304 but the cached copy is gone")
+                self.cache.alias(requested, url)
+                return Answer(url, 304, cached, entry.content_type, entry.etag, entry.last_modified)
+            if status != 200:
+                raise Refused(f"HTTP {status} {resp.reason_phrase}".strip())
+            etag = resp.headers.get("etag", "")
+            modified = resp.headers.get("last-modified", "")
+            self.cache.store(requested, url, body, kind, etag, modified)
+            return Answer(url, 200, body, kind, etag, modified)
+        raise Refused(f"more than {MAX_REDIRECTS} redirects")

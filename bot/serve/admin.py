@@ -1,0 +1,370 @@
+"""The admin page for the college's web team: what students asked, what the pages did not
+answer, the log itself and its export, and a button that re-ingests the pages.
+
+    GET  /admin              overview of a window (?since=7d|30d|90d): totals, chart, gaps,
+                             topics, search, export links, re-ingest   (login form if not in)
+    POST /admin/login        form field ``token``: 303 to /admin with a session cookie
+    GET  /admin/logout       drops the cookie, 303 to /admin
+    GET  /admin/log          the searchable log (?q=&only=unanswered|down&page=), 50 a page
+    GET  /admin/plot/daily.svg   the overview's chart (?since=&until=)
+    GET  /admin/export.csv, /admin/export.jsonl   the window's rows (?since=), attachments
+    POST /admin/reingest     runs the safe ingest in a worker thread, one at a time
+    GET  /admin/admin.css, /admin/icon.svg   the stylesheet and icon (the login form's too)
+
+Off (404 everywhere) unless ``settings.admin_token`` is set. Every route takes
+``Authorization: Bearer <token>`` (for scripts) or the session cookie (browsers), which
+holds an expiry and its HMAC keyed by the token, never the token: changing the token ends
+every session. Logged questions are hostile input: the page escapes every one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import hashlib
+import hmac
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, StreamingResponse
+from fastapi.routing import APIRoute
+
+from bot.config import Settings
+from bot.errors import FaqBotError
+from bot.insights.grouping import parse_since
+from bot.serve import admin_page
+from bot.serve.admin_page import IngestResult, csv_lines, jsonl, utc
+from bot.serve.guard import ADMIN_CSP
+from bot.serve.ratelimit import RateLimiter, client_key, is_trusted
+from bot.types import Insights, QuestionRow
+
+logger = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "admin"  # the stylesheet and the icon (package data)
+ASSETS = {"admin.css": "text/css; charset=utf-8", "icon.svg": "image/svg+xml"}
+COOKIE = "faqbot_admin"
+SESSION_SECONDS = 12 * 3600
+PAGE_SIZE = 50
+DEFAULT_WINDOW = "30d"
+EXPORT_BATCH = 500
+LOGIN_PER_MINUTE, LOGIN_PER_DAY = 10, 200  # failed token attempts per client
+REINGEST_WAIT = 20.0  # seconds the button's request waits for the summary before it returns
+CSP = ADMIN_CSP  # also set by bot/serve/guard.py on every /admin response, routed or not
+HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Content-Security-Policy": CSP,
+           "X-Content-Type-Options": "nosniff"}  # fmt: skip
+PUBLIC = {"/admin/login", "/admin/logout", *(f"/admin/{name}" for name in ASSETS)}  # no login
+PAGES = {"/admin", "/admin/log"}  # what a browser opens: these answer 401 with the login form
+NEED_LOGIN = "Log in at /admin first, or send the header Authorization: Bearer <token>."
+CROSS_SITE = "Refused: this form must be sent from the admin page itself, on this host."
+TOO_MANY_TRIES = "Too many wrong tokens from your address. Wait a minute and try again."
+CRASHED = "The re-ingest failed unexpectedly; the server log has the details."
+
+
+class LogReader(Protocol):
+    """The question log as the admin page reads it (bot/logstore.LogStore)."""
+
+    def questions(self, since: float = 0.0, until: float | None = None, search: str = "",
+                  only: str = "", limit: int | None = None,
+                  offset: int = 0) -> list[QuestionRow]: ...  # fmt: skip
+
+    def count(self, since: float = 0.0, until: float | None = None, search: str = "",
+              only: str = "") -> int: ...  # fmt: skip
+
+
+InsightsFn = Callable[[float, float], Insights]
+ReingestFn = Callable[[], str]
+
+
+def window(text: str, now: float) -> tuple[str, float]:
+    """The window a ``since`` query names (``7d``, ``24h``, ``2026-11-01``, ... as
+    grouping reads it, or ``all``): its label and start. Anything else is the default."""
+    label = "".join(text.lower().split())
+    if label == "all":
+        return "all", 0.0
+    try:
+        return label, max(0.0, parse_since(label, now))
+    except FaqBotError:
+        return DEFAULT_WINDOW, parse_since(DEFAULT_WINDOW, now)
+
+
+def window_rows(log: LogReader, since: float, until: float) -> Iterator[QuestionRow]:
+    """Every row of the window, newest first, read in batches (``until`` is fixed, so the
+    questions asked meanwhile cannot shift the offsets)."""
+    offset = 0
+    while True:
+        batch = log.questions(since=since, until=until, limit=EXPORT_BATCH, offset=offset)
+        yield from batch
+        if len(batch) < EXPORT_BATCH:
+            return
+        offset += EXPORT_BATCH
+
+
+class Sessions:
+    """The token check and the session cookie: ``<expiry>.<hmac(token, expiry)>``."""
+
+    def __init__(self, token: str) -> None:
+        self.key = token.encode()
+
+    def token_ok(self, given: str) -> bool:
+        return bool(self.key) and hmac.compare_digest(given.encode(), self.key)
+
+    def _mac(self, expiry: int) -> str:
+        message = f"faqbot-admin-session:{expiry}".encode()
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
+
+    def cookie(self, now: float) -> str:
+        expiry = int(now) + SESSION_SECONDS
+        return f"{expiry}.{self._mac(expiry)}"
+
+    def cookie_ok(self, value: str, now: float) -> bool:
+        expiry, _, mac = value.partition(".")
+        if not self.key or not expiry.isdigit() or not now < int(expiry) <= now + SESSION_SECONDS:
+            return False
+        return hmac.compare_digest(mac.encode(), self._mac(int(expiry)).encode())
+
+
+class Attempts:
+    """Wrong tokens per client: after LOGIN_PER_MINUTE of them in a minute a client is
+    refused for a minute before its token is even compared (the right one too), so
+    guessing cannot go on at full speed."""
+
+    MAX_LOCKED = 10_000
+
+    def __init__(self) -> None:
+        # The failure the limiter refuses is the one that reaches the limit: it starts the lock.
+        self.failures = RateLimiter(LOGIN_PER_MINUTE - 1, LOGIN_PER_DAY - 1)
+        self.locked: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def blocked(self, key: str, now: float) -> bool:
+        return self.locked.get(key, 0.0) > now  # a dict read is atomic
+
+    def failed(self, key: str, now: float) -> None:
+        if self.failures.allow(key, now):
+            return
+        with self._lock:
+            self.locked[key] = now + 60.0
+            self.locked.move_to_end(key)
+            while len(self.locked) > self.MAX_LOCKED:
+                self.locked.popitem(last=False)
+
+
+class Reingest:
+    """The re-ingest button's one worker at a time, and its last result, in memory. The
+    run is a daemon thread: stopping the server mid-ingest is safe (the ingest swaps the
+    new index in atomically), so shutdown does not wait for it."""
+
+    def __init__(self, run: ReingestFn, clock: Callable[[], float]) -> None:
+        self.run, self.clock = run, clock
+        self.started: float | None = None
+        self.last: IngestResult | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> concurrent.futures.Future[IngestResult] | None:
+        """The running ingest's future, or None when one is already running."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        self.started = self.clock()
+        future: concurrent.futures.Future[IngestResult] = concurrent.futures.Future()
+        threading.Thread(target=self._work, args=(future,), daemon=True).start()
+        return future
+
+    def _work(self, future: concurrent.futures.Future[IngestResult]) -> None:
+        try:
+            result = IngestResult(self.clock(), True, self.run())
+        except FaqBotError as exc:
+            result = IngestResult(self.clock(), False, str(exc))
+        except Exception:
+            logger.exception("re-ingest from the admin page failed")
+            result = IngestResult(self.clock(), False, CRASHED)
+        self.last, self.started = result, None
+        self._lock.release()
+        future.set_result(result)
+
+
+def same_origin(request: Request, trusted: tuple[str, ...]) -> bool:
+    """A POST from this host's own pages: its Origin, when sent, names this host (the one a
+    trusted proxy forwarded for), and the browser does not call it cross-site."""
+    if request.headers.get("sec-fetch-site", "") == "cross-site":
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # not a browser, or an old one: SameSite=Strict still keeps the cookie
+    host = request.headers.get("host", "")
+    peer = request.client.host if request.client else ""
+    if is_trusted(peer, trusted) and request.headers.get("x-forwarded-host"):
+        host = request.headers["x-forwarded-host"].split(",")[0].strip()
+    return origin != "null" and urlsplit(origin).netloc.lower() == host.lower()
+
+
+def is_https(request: Request, trusted: tuple[str, ...]) -> bool:
+    peer = request.client.host if request.client else ""
+    forwarded = request.headers.get("x-forwarded-proto", "") if is_trusted(peer, trusted) else ""
+    return request.url.scheme == "https" or forwarded.split(",")[0].strip() == "https"
+
+
+def secure(response: Response) -> Response:
+    response.headers.update(HEADERS)
+    return response
+
+
+def admin_router(
+    settings: Settings,
+    log: LogReader,
+    insights: InsightsFn,
+    reingest: ReingestFn,
+    clock: Callable[[], float] = time.time,
+) -> APIRouter:
+    sessions, attempts = Sessions(settings.admin_token), Attempts()
+    trusted, title = settings.trusted_proxies, settings.title
+    job = Reingest(reingest, clock)
+    # The page and its chart ask for the same window one after the other (the chart's URL
+    # carries the page's ``until``), and grouping the questions is the slow part.
+    window_insights = functools.lru_cache(maxsize=4)(insights)
+
+    def login_form(message: str = "", status: int = 401) -> Response:
+        page = admin_page.login_page(title, message)
+        return HTMLResponse(page, status_code=status, headers={"WWW-Authenticate": "Bearer"})
+
+    def refusal(request: Request, path: str) -> Response | None:
+        """Why this request may not go on, as the response that says so; None if it may."""
+        if not settings.admin_token:
+            return PlainTextResponse("Not found", status_code=404)
+        if request.method == "POST" and not same_origin(request, trusted):
+            return PlainTextResponse(CROSS_SITE, status_code=403)
+        if path in PUBLIC:
+            return None
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        now, client = clock(), client_key(request, trusted)
+        if scheme.lower() == "bearer":
+            if attempts.blocked(client, now):
+                return PlainTextResponse(TOO_MANY_TRIES, status_code=429)
+            if sessions.token_ok(given.strip()):
+                return None
+            attempts.failed(client, now)
+        elif sessions.cookie_ok(request.cookies.get(COOKIE, ""), now):
+            return None
+        if path in PAGES and request.method == "GET":
+            return login_form()
+        return PlainTextResponse(NEED_LOGIN, 401, headers={"WWW-Authenticate": "Bearer"})
+
+    class AdminRoute(APIRoute):
+        """Every route's gate and headers in one place, so no route can forget them."""
+
+        def get_route_handler(self) -> Callable[[Request], Any]:
+            handler = super().get_route_handler()
+            path = self.path
+
+            async def gated(request: Request) -> Response:
+                response = refusal(request, path)
+                if response is None:
+                    try:
+                        response = await handler(request)
+                    except RequestValidationError:
+                        response = PlainTextResponse("Bad request", status_code=400)
+                    except FaqBotError as exc:  # the log's database is down, ...: say so
+                        logger.warning("admin page %s: %s", path, exc)
+                        page = admin_page.message_page(title, "Not available", str(exc), "error")
+                        response = HTMLResponse(page, status_code=503)
+                return secure(response)
+
+            return gated
+
+    router = APIRouter(route_class=AdminRoute, include_in_schema=False)
+
+    @router.get("/admin")
+    def overview(since: str = DEFAULT_WINDOW) -> Response:
+        until = float(int(clock()) + 1)  # whole seconds (the chart's URL), this one included
+        label, start = window(since, until)
+        found = window_insights(start, until)
+        page = admin_page.overview_page(title, label, found, job.started, job.last)
+        return HTMLResponse(page)
+
+    @router.post("/admin/login")
+    async def login(request: Request) -> Response:
+        now, client = clock(), client_key(request, trusted)
+        if attempts.blocked(client, now):
+            return login_form(TOO_MANY_TRIES, status=429)
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        if not sessions.token_ok(form.get("token", [""])[0].strip()):
+            attempts.failed(client, now)
+            return login_form("Wrong token. Check it and try again.")
+        response = RedirectResponse("/admin", status_code=303)
+        response.set_cookie(COOKIE, sessions.cookie(now), SESSION_SECONDS, path="/admin",
+                            secure=is_https(request, trusted), httponly=True,
+                            samesite="strict")  # fmt: skip
+        return response
+
+    @router.get("/admin/logout")
+    def logout(request: Request) -> Response:
+        response = RedirectResponse("/admin", status_code=303)
+        response.delete_cookie(COOKIE, path="/admin", secure=is_https(request, trusted),
+                               httponly=True, samesite="strict")  # fmt: skip
+        return response
+
+    assets = {name: (STATIC / name).read_bytes() for name in ASSETS}
+
+    def asset(name: str) -> Callable[[], Response]:
+        return lambda: Response(assets[name], media_type=ASSETS[name])
+
+    for name in ASSETS:
+        router.add_api_route(f"/admin/{name}", asset(name), methods=["GET"])
+
+    @router.get("/admin/log")
+    def question_log(q: str = "", only: str = "", page: str = "1") -> Response:
+        only = only if only in ("unanswered", "down") else ""
+        q = q.strip()[: settings.max_question_chars]
+        total = log.count(search=q, only=only)
+        pages = max(1, -(-total // PAGE_SIZE))
+        number = min(max(int(page), 1), pages) if page.isdigit() else 1
+        rows = log.questions(search=q, only=only, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+        return HTMLResponse(admin_page.log_page(title, rows, q, only, number, pages, total))
+
+    @router.get("/admin/plot/daily.svg")
+    def daily_plot(since: str = DEFAULT_WINDOW, until: str = "") -> Response:
+        from bot.insights.plots import daily_svg
+
+        end = float(until) if until.isdigit() else float(int(clock()) + 1)
+        _, start = window(since, end)
+        svg = daily_svg(window_insights(start, end).days)
+        return Response(svg, media_type="image/svg+xml")
+
+    def export(since: str, kind: str, media_type: str) -> Response:
+        until = clock()
+        label, start = window(since, until)
+        stamp = time.strftime("%Y%m%d-%H%M", time.gmtime(until))
+        name = f"questions-{label.replace('-', '')}-{stamp}.{kind}"
+        rows = window_rows(log, start, until)
+        lines = csv_lines(rows) if kind == "csv" else (jsonl(r) + "\n" for r in rows)
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return StreamingResponse(lines, media_type=media_type, headers=headers)
+
+    @router.get("/admin/export.csv")
+    def export_csv(since: str = DEFAULT_WINDOW) -> Response:
+        return export(since, "csv", "text/csv; charset=utf-8")
+
+    @router.get("/admin/export.jsonl")
+    def export_jsonl(since: str = DEFAULT_WINDOW) -> Response:
+        return export(since, "jsonl", "application/x-ndjson")
+
+    @router.post("/admin/reingest")
+    async def reingest_now() -> Response:
+        future = job.start()
+        if future is None:
+            since = f" (started {utc(job.started)} UTC)" if job.started else ""
+            text = f"A re-ingest is already running{since}. Its summary will be on the overview."
+            return HTMLResponse(admin_page.message_page(title, "Re-ingest", text), 409)
+        # Wait a while for the summary without holding the event loop; a longer ingest goes
+        # on in its thread and the overview says it is running.
+        await asyncio.wait({asyncio.wrap_future(future)}, timeout=REINGEST_WAIT)
+        return RedirectResponse("/admin#reingest", status_code=303)
+
+    return router

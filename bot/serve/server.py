@@ -1,0 +1,131 @@
+"""The public host app: the Gradio chat, the embeddable widget, a JSON API, and the limits
+that make it safe to expose.
+
+    /            the chat (Gradio)            /embed/     the light chat the widget opens
+    /widget.js   the one-tag launcher         /api/chat   the embed chat's protocol (SSE)
+    /api/ask     JSON for sites' own pages    /api/feedback  thumbs from the embed chat
+    /healthz     for load balancers           /docs       OpenAPI page of the JSON API
+    /admin       the web team's insights (only with FAQBOT_ADMIN_TOKEN)
+
+Serve it with :func:`uvicorn_server`, which every caller (app.py, benchmarks, tests) uses.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from starlette.types import ASGIApp
+
+from bot.config import MODEL_NAME, Settings
+from bot.insights.questionlog import NoLog, QuestionLog, open_log
+from bot.serve.api import api_router
+from bot.serve.guard import Guard, gradio_event_checker
+from bot.serve.ratelimit import AnswerQueue, RateLimiter
+from bot.serve.widget import widget_router
+
+log = logging.getLogger(__name__)
+# Chat questions count against the per-client ask budget in the chat handler, which says so
+# politely in the chat. Each question is a few raw Gradio requests (join and stream, for the
+# answer, its sources, a vote; a page load adds a few), so every Gradio route shares a
+# backstop budget this many times larger (HTTP 429).
+GRADIO_EVENTS_PER_ASK = 8
+ANSWER_CONCURRENCY = 2
+
+
+def uvicorn_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
+    """The one way this app is served. uvicorn's proxy headers are off: by default it takes
+    X-Forwarded-For from 127.0.0.1 as the client address before any limit runs, so anything
+    on this machine could rotate it. ``client_key`` reads it, from trusted proxies only."""
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning",
+        proxy_headers=False, forwarded_allow_ips="", server_header=False,
+    )  # fmt: skip
+    return uvicorn.Server(config)
+
+
+def create_server(
+    chain: Any,
+    settings: Settings,
+    mount_ui: bool = True,
+    questions: QuestionLog | NoLog | None = None,
+) -> FastAPI:
+    """The whole app. ``questions``: the question log (by default the one the settings ask
+    for); it is flushed and closed when the server stops."""
+    questions = open_log(settings) if questions is None else questions
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        questions.close()
+
+    app = FastAPI(
+        title=settings.title, version="1", docs_url="/docs", redoc_url=None, lifespan=lifespan
+    )
+    app.state.questions = questions
+    asks = RateLimiter(settings.rate_per_minute, settings.rate_per_day)
+    events = RateLimiter(
+        settings.rate_per_minute * GRADIO_EVENTS_PER_ASK,
+        settings.rate_per_day * GRADIO_EVENTS_PER_ASK,
+    )
+    # Answering is CPU-bound: a few at a time, first come first served, keeps the tail short
+    # (dozens of threads fighting over 2 cores made p95 three times the median). The line
+    # waiting for a turn is bounded like the chat's (FAQBOT_QUEUE_SIZE).
+    queue = AnswerQueue(ANSWER_CONCURRENCY, settings.queue_size)
+    mounts: dict[str, Any] = {}
+    if mount_ui:
+        from bot.serve.ui import build_app
+
+        mounts[""] = build_app(chain, settings, limiter=asks, questions=questions)
+    app.add_middleware(
+        Guard, settings=settings, events=events, check_event=gradio_event_checker(mounts)
+    )
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        # Report the index a question would be answered from now, not the one the last
+        # question loaded (the check is throttled, so polling stays cheap).
+        try:
+            getattr(chain, "reload", lambda: False)()
+        except Exception as exc:  # a broken new index: still serving the loaded one
+            log.warning("index reload failed, still serving the loaded one: %s", exc)
+        manifest = getattr(chain, "manifest", None)
+        return {
+            "status": "ok" if manifest else "no index",
+            "index_loaded": manifest is not None,
+            "generation": getattr(manifest, "generation", None),
+            "chunks": getattr(chain, "chunk_count", 0),
+            "model": getattr(manifest, "model", MODEL_NAME),
+            "api_waiting": queue.waiting,
+            # Entries written, dropped (queue full) and given up on (database down).
+            "question_log": {
+                "on": questions.enabled,
+                **{k: getattr(questions, k, 0) for k in ("written", "dropped", "failed")},
+            },
+        }
+
+    app.include_router(api_router(chain, settings, asks, events, queue, questions))
+    app.include_router(widget_router(chain, settings))
+    if settings.admin_token:
+        from bot.insights.reports import Reports
+        from bot.serve.admin import admin_router
+
+        reports = Reports(settings, questions, chain.embeddings, chain.embeddings)
+        app.include_router(
+            admin_router(settings, reports.reader, reports.insights, reports.reingest)
+        )
+    if mount_ui:
+        import gradio as gr
+
+        from bot.serve.page import SocialTags, page_options
+
+        options = page_options()
+        for path, blocks in mounts.items():
+            gr.mount_gradio_app(app, blocks, path or "/", **options)
+        # The chat page's link preview: the site profile's, not Gradio's.
+        app.add_middleware(SocialTags, profile=settings.profile)
+    return app
