@@ -53,7 +53,7 @@ REQUEST_TIMEOUT = 60.0
 GOAL_P95_MS = 1000.0
 RESULT_FILE = "load.json"
 ASK = "/gradio_api/call/ask"
-UI_SOURCE = ROOT / "bot" / "ui.py"
+UI_SOURCE = ROOT / "bot" / "serve" / "ui.py"
 
 
 # ----------------------------------------------------------------------------- lean client

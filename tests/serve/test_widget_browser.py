@@ -321,7 +321,7 @@ def test_widget_answers_with_sources_and_a_reload_keeps_the_chat(
     reply(chat, 2)
     assert [m["content"] for m in watch.chat_posts[-1]["history"]][:1] == [COST]
 
-    votes = [r for r in sites.bot.insights.feedback() if r.get("vote") == "up"]
+    votes = [r for r in sites.bot.feedback() if r.get("vote") == "up"]
     assert votes and votes[-1]["question"] == COST
     assert page.evaluate(PAGE_LOOK) == before  # the college's styles and globals
     assert page.evaluate("() => Object.keys(window).filter(k => /faq/i.test(k))") == ["FaqWidget"]
