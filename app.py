@@ -30,8 +30,9 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"Serving on http://{settings.host}:{settings.port}", flush=True)
-    # Not uvicorn.run: it would trust X-Forwarded-For from 127.0.0.1 (see uvicorn_server).
-    uvicorn_server(app, settings.host, settings.port).run()
+    # Not uvicorn.run: it would trust X-Forwarded-For from 127.0.0.1 and leave request heads
+    # unbounded in size and time (see uvicorn_server).
+    uvicorn_server(app, settings.host, settings.port, settings).run()
     return 0
 
 

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         profiles.start()
     print(f"serving on 127.0.0.1:{args.port}", file=sys.stderr, flush=True)
     try:
-        uvicorn_server(app, "127.0.0.1", args.port).run()
+        uvicorn_server(app, "127.0.0.1", args.port, settings).run()
     finally:
         if profiles:
             profiles.write(args.profile)

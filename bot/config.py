@@ -30,14 +30,17 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int = 1) -> int:
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _float(env: Mapping[str, str], name: str, default: float, above: float | None = None) -> float:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ConfigError(name, raw, "a number") from None
+    if above is not None and not value > above:  # also refuses nan
+        raise ConfigError(name, raw, f"a number above {above:g}")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -169,6 +172,10 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     queue_size: int = 64
+    # The HTTP request head (bot/serve/server.py, guard.py): seconds a client has to send it
+    # whole (a slowloris or idle connection is closed after that), and its size at most.
+    header_timeout: float = 10.0
+    max_header_bytes: int = 16 * 1024
     # The question log (bot/insights/questionlog.py): on unless turned off; SQLite in
     # data_dir unless a database URL is given (postgresql://... for several replicas); rows
     # older than log_retention_days are purged. phone_region: how national phone numbers are written
@@ -218,6 +225,8 @@ class Settings:
             allowed_origins=_list(env, "FAQBOT_ALLOWED_ORIGINS"),
             trusted_proxies=_list(env, "FAQBOT_TRUSTED_PROXIES"),
             queue_size=_int(env, "FAQBOT_QUEUE_SIZE", d.queue_size),
+            header_timeout=_float(env, "FAQBOT_HEADER_TIMEOUT", d.header_timeout, above=0),
+            max_header_bytes=_int(env, "FAQBOT_MAX_HEADER_BYTES", d.max_header_bytes, low=1024),
             question_log=_bool(env, "FAQBOT_QUESTION_LOG", d.question_log),
             log_db_url=env.get("FAQBOT_LOG_DB_URL", "").strip(),
             log_retention_days=_int(env, "FAQBOT_LOG_RETENTION_DAYS", d.log_retention_days),

@@ -50,6 +50,16 @@ class EmptyCorpusError(FaqBotError):
         )
 
 
+class NothingReadableError(FaqBotError):
+    """Every file and page was left out: an index of nothing would answer nothing."""
+
+    def __init__(self, count: int, reasons: str) -> None:
+        super().__init__(
+            f"None of the {count:,} corpus files and web pages could be read: {reasons}. Fix "
+            "or replace them and run ingest again; the current index was left untouched."
+        )
+
+
 class IndexMissingError(FaqBotError):
     def __init__(self, where: str) -> None:
         super().__init__(

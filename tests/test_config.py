@@ -34,7 +34,15 @@ def test_environment_overrides() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("FAQBOT_PORT", "http"), ("FAQBOT_TOP_K", "0"), ("FAQBOT_MIN_EVIDENCE", "high")],
+    [
+        ("FAQBOT_PORT", "http"),
+        ("FAQBOT_TOP_K", "0"),
+        ("FAQBOT_MIN_EVIDENCE", "high"),
+        # 0 or less would close every connection before its first byte
+        ("FAQBOT_HEADER_TIMEOUT", "0"),
+        ("FAQBOT_HEADER_TIMEOUT", "nan"),
+        ("FAQBOT_MAX_HEADER_BYTES", "100"),
+    ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):

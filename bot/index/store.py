@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -77,6 +78,7 @@ class Location(Protocol):
     def read_manifest(self) -> Manifest | None: ...
     def write_manifest(self, manifest: Manifest) -> None: ...
     def drop_generations(self, keep: set[str]) -> list[str]: ...
+    def generations(self) -> list[str]: ...
 
 
 def _chroma_settings() -> Any:
@@ -120,13 +122,19 @@ class LocalLocation:
             os.fsync(handle.fileno())
         os.replace(tmp, self.manifest_path)  # atomic: readers see the old or the new one
 
+    def generations(self) -> list[str]:
+        gens = self.root / "generations"
+        return sorted(p.name for p in gens.iterdir() if p.is_dir()) if gens.exists() else []
+
     def drop_generations(self, keep: set[str]) -> list[str]:
         dropped = []
-        gens = self.root / "generations"
-        for path in sorted(gens.iterdir()) if gens.exists() else []:
-            if path.name not in keep:
-                shutil.rmtree(path, ignore_errors=True)
-                dropped.append(path.name)
+        for name in self.generations():
+            if name not in keep:
+                shutil.rmtree(self.root / "generations" / name, ignore_errors=True)
+                dropped.append(name)
+        # A manifest temp file a kill left behind (only ingest, under its lock, gets here).
+        for tmp in self.root.glob(".manifest-*.json"):
+            tmp.unlink(missing_ok=True)
         return dropped
 
 
@@ -168,16 +176,48 @@ class ServerLocation:
     def write_manifest(self, manifest: Manifest) -> None:
         self._pointer().modify(metadata={"manifest": manifest.to_json()})
 
-    def drop_generations(self, keep: set[str]) -> list[str]:
-        dropped = []
+    def _collections(self) -> list[tuple[str, str]]:
+        """(collection name, its generation) of every generation collection."""
+        found = []
         prefix = f"{self.name}-"
         for collection in self.client().list_collections():
             name = collection if isinstance(collection, str) else collection.name
             gen = name[len(prefix) :].rsplit("-", 1)[0] if name.startswith(prefix) else ""
-            if gen.startswith("g") and gen not in keep:
+            if gen.startswith("g"):
+                found.append((name, gen))
+        return found
+
+    def generations(self) -> list[str]:
+        return sorted({gen for _name, gen in self._collections()})
+
+    def drop_generations(self, keep: set[str]) -> list[str]:
+        dropped = []
+        for name, gen in self._collections():
+            if gen not in keep:
                 self.client().delete_collection(name)
                 dropped.append(name)
         return dropped
+
+
+def _stamp(generation: str) -> int | None:
+    """When ``generation`` was started (ingest names it ``g`` + time_ns in hex)."""
+    match = re.fullmatch(r"g([0-9a-f]+)", generation)
+    return int(match.group(1), 16) if match else None
+
+
+def drop_unfinished(location: Location) -> list[str]:
+    """Drop the generations an ingest started but never swapped in (killed, or failed):
+    those newer than the live one, or all when none is live. Older ones stay: the previous
+    generation may still be read by a server that has not reloaded. Call this only while
+    holding the ingest lock, so that no running ingest's generation is taken."""
+    manifest = location.read_manifest()
+    live = _stamp(manifest.generation) if manifest else None
+    keep = set()
+    for generation in location.generations():
+        stamp = _stamp(generation)
+        if manifest is not None and (stamp is None or live is None or stamp <= live):
+            keep.add(generation)
+    return location.drop_generations(keep)
 
 
 def open_location(settings: Settings) -> Location:

@@ -6,6 +6,7 @@ limit. Web pages listed by address come in through ``bot.ingest.fetch`` as the s
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import stat
 from dataclasses import dataclass, replace
@@ -23,6 +24,8 @@ NOT_PAGES = (PROFILE_NAME, URL_LIST)
 # on disk; their extracted text is held to the limit itself.
 PACKED_FORMATS, PACKED_ALLOWANCE = (".pdf", ".docx"), 8
 OUTSIDE = "links outside the corpus folder"
+MAX_DETAIL = 200  # characters of an unexpected error quoted in the skipped reason
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,13 +43,52 @@ def load_documents(corpus: CorpusFiles, max_text_chars: int) -> list[Document]:
     """Each file through the loader of its type; any unusable file is an error naming it."""
     documents = []
     for name, data in corpus.files.items():
-        document = convert(data, name, Path(name).suffix)
+        document = _convert(data, name, Path(name).suffix, max_text_chars)
         if len(document.text) > max_text_chars:
             raise CorpusFileTooLargeError(
                 name, len(document.text), max_text_chars, "characters of text"
             )
         documents.append(document)
     return documents
+
+
+def corpus_documents(
+    corpus: CorpusFiles, max_text_chars: int
+) -> tuple[list[Document], list[Skipped]]:
+    """Each file through the loader of its type; a file no loader can use (damaged,
+    hostile, over the text limit, or one a loader fails on) is named, with why, and the
+    rest still comes in."""
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    for name, data in corpus.files.items():
+        try:
+            document = _convert(data, name, Path(name).suffix, max_text_chars)
+        except CorpusError as exc:
+            skipped.append(Skipped(name, _reason(exc)))
+            continue
+        if len(document.text) > max_text_chars:
+            skipped.append(Skipped(name, f"over {max_text_chars:,} characters of text"))
+            continue
+        documents.append(document)
+    return documents, skipped
+
+
+def _convert(data: bytes, name: str, suffix: str, max_text_chars: int) -> Document:
+    """``convert``, with any failure at all a ``CorpusError`` naming the file: a loader
+    meeting input it was not written for must cost that file, never the whole ingest."""
+    try:
+        return convert(data, name, suffix, max_text_chars)
+    except CorpusError:
+        raise
+    except Exception as exc:  # RecursionError, a parser's own error, ...: a library bug
+        log.debug("loading %s failed", name, exc_info=True)
+        detail = f"{type(exc).__name__}: {exc}"[:MAX_DETAIL]
+        raise CorpusError(name, f"could not be read ({detail})") from None
+
+
+def _reason(exc: CorpusError) -> str:
+    """The problem a ``CorpusError`` states, without the file name and the advice."""
+    return str(exc).split(": ", 1)[-1].split(". Fix")[0]
 
 
 def read_corpus(corpus_dir: Path, max_file_bytes: int = Settings.max_file_bytes) -> dict[str, str]:
@@ -194,9 +236,9 @@ def web_documents(
             skipped.append(Skipped(page.url, f"unsupported type {page.content_type or '?'}"))
             continue
         try:
-            document = convert(page.content, page.url, suffix)
+            document = _convert(page.content, page.url, suffix, max_text_chars)
         except CorpusError as exc:
-            skipped.append(Skipped(page.url, str(exc).split(": ", 1)[-1].split(". Fix")[0]))
+            skipped.append(Skipped(page.url, _reason(exc)))
             continue
         if len(document.text) > max_text_chars:
             skipped.append(Skipped(page.url, f"over {max_text_chars:,} characters of text"))

@@ -3,11 +3,13 @@
 ``fetch_site`` fetches the listed URLs and the pages their sitemaps name (and, when
 ``crawl_depth`` allows, same-host links found on fetched pages). It respects robots.txt
 (one fetch per host, Crawl-delay honoured up to a cap), follows at most 5 redirects and
-never to another host, refuses private/loopback/link-local addresses unless the listed URL
-itself is on one, bounds bytes, time and page count, keeps only document content types, and
-makes conditional requests (ETag / Last-Modified) so an unchanged site costs one small 304
-per page. A page that fails is named in ``skipped`` and its last good copy, if cached, is
-returned with ``stale=True``."""
+never to another origin (http to https on the same host excepted), refuses addresses that
+carry a user name or password, refuses private/loopback/link-local addresses unless the
+listed URL itself is on one (each host is resolved once and connected to at exactly the
+checked addresses), bounds bytes, time and page count, keeps only document content types,
+and makes conditional requests (ETag / Last-Modified) so an unchanged site costs one small
+304 per page. A page that fails is named in ``skipped`` (credentials never shown) and its
+last good copy, if cached, is returned with ``stale=True``."""
 
 from __future__ import annotations
 
@@ -21,7 +23,15 @@ import httpx
 
 from bot.ingest import webparse
 from bot.ingest.fetch_cache import FetchCache
-from bot.ingest.fetch_client import PAGE_TYPES, Fetcher, FetchLimits, Refused
+from bot.ingest.fetch_client import (
+    CREDENTIALS,
+    PAGE_TYPES,
+    Fetcher,
+    FetchLimits,
+    Refused,
+    has_credentials,
+    redact,
+)
 from bot.types import FetchedPage, Skipped
 
 __all__ = ["FetchLimits", "FetchResult", "fetch_site"]
@@ -56,12 +66,11 @@ def fetch_site(
     """Fetch ``start_urls`` and the pages named by ``sitemaps`` (see the module doc).
 
     ``client`` is any ``httpx.Client`` (tests pass one over ``httpx.MockTransport``); the
-    default one is closed afterwards. ``resolve`` maps a host name to its addresses
-    (``socket.getaddrinfo`` by default); ``sleep``/``clock`` serve Crawl-delay and the
-    budgets. The cache under ``cache_dir`` is read first and saved at the end."""
+    default one connects only to the addresses checked, and is closed afterwards.
+    ``resolve`` maps a host name to its addresses (``socket.getaddrinfo`` by default);
+    ``sleep``/``clock`` serve Crawl-delay and the budgets. The cache under ``cache_dir`` is
+    read first and saved at the end."""
     limits = limits or FetchLimits()
-    own_client = client is None
-    client = client or httpx.Client(follow_redirects=False, timeout=limits.timeout)
     cache = FetchCache(cache_dir)
     fetcher = Fetcher(client, limits, cache, resolve, sleep, clock)
     started = clock()
@@ -70,10 +79,17 @@ def fetch_site(
         _run(fetcher, list(start_urls), list(sitemaps), result)
     finally:
         cache.save()
-        if own_client:
-            client.close()
+        if client is None:
+            fetcher.client.close()
     unchanged = sum(page.not_modified for page in result.pages)
-    return FetchResult(result.pages, result.skipped, unchanged, clock() - started)
+    # A password in an address is refused, and never shown either.
+    skipped = [Skipped(redact(s.name), s.reason) for s in result.skipped]
+    return FetchResult(result.pages, skipped, unchanged, clock() - started)
+
+
+def _problem(url: str) -> str:
+    """Why ``url`` is not fetched at all ("" when it may be)."""
+    return CREDENTIALS if has_credentials(url) else webparse.scheme_problem(url)
 
 
 def _stale(fetcher: Fetcher, url: str, why: Refused, result: FetchResult) -> bytes | None:
@@ -98,7 +114,7 @@ def _sitemap_pages(fetcher: Fetcher, sitemaps: list[str], result: FetchResult) -
         if len(seen) > MAX_SITEMAPS:
             result.skipped.append(Skipped(sitemap, f"over {MAX_SITEMAPS} sitemaps"))
             continue
-        if problem := webparse.scheme_problem(sitemap):
+        if problem := _problem(sitemap):
             result.skipped.append(Skipped(sitemap, problem))
             continue
         try:
@@ -139,7 +155,7 @@ def _run(fetcher: Fetcher, starts: list[str], sitemaps: list[str], result: Fetch
     fetched = 0
     while queue:
         url, depth = queue.popleft()
-        if problem := webparse.scheme_problem(url):
+        if problem := _problem(url):
             result.skipped.append(Skipped(url, problem))
             continue
         if fetched >= limits.max_pages:

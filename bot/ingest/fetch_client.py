@@ -1,5 +1,6 @@
 """Fetching one URL politely and within bounds, for ``bot.ingest.fetch``: robots.txt per origin
-(Crawl-delay honoured up to a cap), at most 5 same-host redirects, address checks, size
+(Crawl-delay honoured up to a cap), at most 5 same-origin redirects, address checks (each
+host resolved once per run, and connections go to exactly the addresses checked), size
 and time caps, content-type filter, and conditional requests from the cache."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from bot.config import Settings
@@ -26,6 +28,11 @@ PAGE_TYPES = frozenset(
     | {"application/pdf", DOCX}
 )
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+CREDENTIALS = (
+    "the address holds a user name or password (not shown here); faqbot never sends "
+    "credentials: list the page's public address, or save the page into corpus/"
+)
 _GUESS = {".md": "text/markdown", ".markdown": "text/markdown", ".docx": DOCX}
 
 
@@ -72,6 +79,88 @@ class Answer:
     last_modified: str
 
 
+def has_credentials(url: str) -> bool:
+    """Whether ``url`` carries a user name or password (``https://user:pass@host/``)."""
+    return "@" in urlsplit(url).netloc
+
+
+def redact(url: str) -> str:
+    """``url`` without its user name and password, fit to be shown or stored."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: matches nothing
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port or DEFAULT_PORTS.get(scheme)
+
+
+def same_site(url: str, target: str) -> bool:
+    """A redirect may stay on ``url``'s origin (scheme, host and port), or move from http to
+    https on the same host's default ports (the usual upgrade); nothing else."""
+    here, there = _origin(url), _origin(target)
+    upgrade = here == ("http", there[1], 80) and there[0] == "https" and there[2] == 443
+    return here == there or upgrade
+
+
+def _host_key(host: str) -> str:
+    """One spelling of a host name for both urlsplit (Unicode) and httpcore (IDNA)."""
+    host = host.strip("[]").lower()
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
+class PinnedBackend(httpcore.SyncBackend):
+    """httpcore's socket backend, but a host name is dialled at the addresses ``addresses``
+    gives for it (the ones the fetcher checked), never looked up again: DNS that changes
+    between the check and the connection (rebinding) cannot move it. TLS still verifies
+    the certificate against the host name (httpcore passes it as SNI)."""
+
+    def __init__(self, addresses: Callable[[str], list[str]]) -> None:
+        self.addresses = addresses
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        failed: httpcore.ConnectError | None = None
+        for address in self.addresses(host):
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:  # the next checked address, if any
+                failed = exc
+        raise failed or httpcore.ConnectError(f"no address for {host}")
+
+
+def pinned_client(addresses: Callable[[str], list[str]], timeout: float) -> httpx.Client:
+    """An httpx client whose connections go only to the checked addresses. Environment
+    proxies are ignored (``trust_env=False``): through a proxy, the proxy would pick the
+    address."""
+    transport = httpx.HTTPTransport(trust_env=False)
+    # httpx does not expose httpcore's network_backend hook: give its transport a pool
+    # built with one (the pool is the transport's only state).
+    if not isinstance(getattr(transport, "_pool", None), httpcore.ConnectionPool):
+        raise RuntimeError("this httpx version's transport has no connection pool to pin")
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        network_backend=PinnedBackend(addresses),
+    )
+    return httpx.Client(
+        transport=transport, follow_redirects=False, timeout=timeout, trust_env=False
+    )
+
+
 def _content_type(header: str, url: str) -> str:
     kind = header.split(";", 1)[0].strip().lower()
     if kind in ("", "application/octet-stream", "binary/octet-stream"):
@@ -83,47 +172,60 @@ def _content_type(header: str, url: str) -> str:
 
 class Fetcher:
     """One run's state: the client, robots rules per origin, when each origin was last
-    asked, the hosts whose own listed address is private, and the deadline."""
+    asked, each host's addresses (resolved once), the hosts whose own listed address is
+    private, and the deadline. Without a ``client``, one that connects only to the
+    checked addresses is made (a client passed in, as tests do, connects as it likes)."""
 
     def __init__(
         self,
-        client: httpx.Client,
+        client: httpx.Client | None,
         limits: FetchLimits,
         cache: FetchCache,
         resolve: webparse.Resolver,
         sleep: Callable[[float], None],
         clock: Callable[[], float],
     ) -> None:
-        self.client, self.limits, self.cache = client, limits, cache
+        self.client = client or pinned_client(self.addresses, limits.timeout)
+        self.limits, self.cache = limits, cache
         self.resolve, self.sleep, self.clock = resolve, sleep, clock
         self.deadline = clock() + limits.total_seconds
         self.robots: dict[str, webparse.RobotRules] = {}
         self.last_asked: dict[str, float] = {}
+        self.resolved: dict[str, list[str]] = {}
         self.private_ok: set[str] = set()
+
+    def _lookup(self, host: str) -> list[str]:
+        # Once per run: what was checked is what is connected to (see PinnedBackend).
+        key = _host_key(host)
+        if key not in self.resolved:
+            try:
+                self.resolved[key] = list(self.resolve(host))
+            except OSError as exc:
+                raise Refused(f"cannot resolve host {host} ({exc})") from None
+        return self.resolved[key]
 
     def trust_listed(self, urls: Iterable[str]) -> None:
         """A host the college listed on a private/loopback address may stay on one."""
         for url in urls:
             host = webparse.host_of(url)
-            if host and host not in self.private_ok:
+            if host and not has_credentials(url):
                 try:
-                    if webparse.non_public(self.resolve(host)):
-                        self.private_ok.add(host)
-                except OSError:
+                    if webparse.non_public(self._lookup(host)):
+                        self.private_ok.add(_host_key(host))
+                except Refused:
                     pass  # reported when the URL itself is fetched
 
-    def _check_address(self, url: str) -> None:
-        host = webparse.host_of(url)
-        try:
-            addresses = self.resolve(host)
-        except OSError as exc:
-            raise Refused(f"cannot resolve host {host} ({exc})") from None
+    def addresses(self, host: str) -> list[str]:
+        """``host``'s addresses, once checked: Refused if any is private or loopback and
+        neither listed nor allowed."""
+        addresses = self._lookup(host)
         bad = webparse.non_public(addresses)
-        if bad and not (self.limits.allow_private or host in self.private_ok):
+        if bad and not (self.limits.allow_private or _host_key(host) in self.private_ok):
             raise Refused(
                 f"{host} resolves to a private or loopback address ({', '.join(bad)}); "
                 "set FAQBOT_FETCH_ALLOW_PRIVATE=1 if that is intended"
             )
+        return addresses
 
     def _time_left(self) -> float:
         left = self.deadline - self.clock()
@@ -139,7 +241,9 @@ class Fetcher:
     ) -> tuple[httpx.Response, bytes, str]:
         """One GET, streamed: refuses early on a too-large Content-Length or an unwanted
         type, and stops reading past ``max_bytes`` or the per-request time limit."""
-        self._check_address(url)
+        if has_credentials(url):
+            raise Refused(CREDENTIALS, keep_stale=False)
+        self.addresses(webparse.host_of(url))
         timeout = min(self.limits.timeout, self._time_left())
         started = self.clock()
         headers = {"User-Agent": USER_AGENT, **headers}
@@ -195,7 +299,7 @@ class Fetcher:
                 target = resp.headers.get("location", "")
                 if resp.status_code in REDIRECTS and target:
                     url = urljoin(url, target)
-                    if webparse.host_of(url) != webparse.host_of(origin):
+                    if not same_site(origin, url) or has_credentials(url):
                         return webparse.RobotRules()  # RFC 9309: unreachable rules allow
                     continue
                 if resp.status_code == 200:
@@ -209,9 +313,12 @@ class Fetcher:
         return webparse.RobotRules(deny_all=True)
 
     def get(self, requested: str, types: frozenset[str] | None) -> Answer:
-        """Fetch ``requested`` (conditionally, when cached), following same-host redirects."""
+        """Fetch ``requested`` (conditionally, when cached), following same-origin redirects."""
+        if has_credentials(requested):
+            raise Refused(CREDENTIALS, keep_stale=False)
         url = requested
         for _ in range(MAX_REDIRECTS + 1):
+            self.addresses(webparse.host_of(url))  # first: its refusal is the reason to show
             rules = self._rules(url)
             if rules.deny_all:
                 raise Refused("robots.txt could not be fetched (server error or no answer)")
@@ -224,11 +331,13 @@ class Fetcher:
             status = resp.status_code
             if status in REDIRECTS and resp.headers.get("location"):
                 target = webparse.normalize(urljoin(url, resp.headers["location"]))
+                if has_credentials(target):
+                    raise Refused(f"redirects to {redact(target)}: {CREDENTIALS}")
                 if problem := webparse.scheme_problem(target):
                     raise Refused(f"redirects to {target}: {problem}")
-                if webparse.host_of(target) != webparse.host_of(url):
+                if not same_site(url, target):
                     raise Refused(
-                        f"redirects to another host ({target}); list that address instead"
+                        f"redirects to another host or port ({target}); list that address instead"
                     )
                 url = target
                 continue

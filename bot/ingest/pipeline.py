@@ -21,7 +21,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from bot.config import MODEL_NAME, Settings
-from bot.errors import EmptyCorpusError, FaqBotError, IngestLockedError
+from bot.errors import EmptyCorpusError, FaqBotError, IngestLockedError, NothingReadableError
 from bot.index.sentences import sentence_embed_text, sentence_pieces, split_sentences
 from bot.index.store import (
     CHUNKER_VERSION,
@@ -29,14 +29,20 @@ from bot.index.store import (
     Location,
     Manifest,
     StoredSentence,
+    drop_unfinished,
     open_location,
 )
 from bot.ingest.chunking import chunk_loaded
-from bot.ingest.corpus import listed_urls, load_documents, scan_corpus, web_documents
+from bot.ingest.corpus import corpus_documents, listed_urls, scan_corpus, web_documents
 from bot.types import Chunk, Document, FetchedPage, Skipped
 
 EMBED_BATCH = 64
 WEB_CACHE = "web"  # under the data folder: validators and last good copy of each page
+# The summary names what was skipped grouped by reason, a few names each, so its size is
+# bounded whatever a sitemap lists (the admin page keeps it).
+SUMMARY_GROUPS = 10
+SUMMARY_SAMPLES = 5
+SUMMARY_CHARS = 200  # per name and per reason
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,31 @@ class IngestResult:
         if not self.skipped:
             return head
         n = len(self.skipped)
-        listed = "; ".join(f"{s.name} ({s.reason})" for s in self.skipped)
-        return f"{head}\nSkipped {n} file{'s' if n != 1 else ''}: {listed}."
+        return f"{head}\nSkipped {n:,} file{'s' if n != 1 else ''}: {skipped_text(self.skipped)}."
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
+
+
+def skipped_text(skipped: Sequence[Skipped]) -> str:
+    """What was left out, by reason (the most common first): ``name (reason)`` for each of a
+    few, else the count and the first few names."""
+    groups: dict[str, list[str]] = {}
+    for entry in skipped:
+        groups.setdefault(entry.reason, []).append(entry.name)
+    ranked = sorted(groups.items(), key=lambda group: -len(group[1]))
+    parts: list[str] = []
+    for reason, names in ranked[:SUMMARY_GROUPS]:
+        if len(names) <= SUMMARY_SAMPLES:
+            parts.extend(f"{_clip(name)} ({_clip(reason)})" for name in names)
+        else:
+            sample = ", ".join(_clip(name) for name in names[:SUMMARY_SAMPLES])
+            parts.append(f"{len(names):,} × {_clip(reason)} (first {SUMMARY_SAMPLES}: {sample})")
+    if len(ranked) > SUMMARY_GROUPS:
+        rest = sum(len(names) for _reason, names in ranked[SUMMARY_GROUPS:])
+        parts.append(f"{rest:,} more for {len(ranked) - SUMMARY_GROUPS:,} other reasons")
+    return "; ".join(parts)
 
 
 def stored_sentences(chunks: list[Chunk]) -> list[StoredSentence]:
@@ -138,15 +167,25 @@ def ingest(
     # Fails (a file too big, unreadable...) before the lock, the model or the index is touched.
     corpus = scan_corpus(settings.corpus_dir, settings.max_file_bytes)
     listed, listed_maps = listed_urls(settings.corpus_dir)
-    pages, web_skipped = _fetch([*listed, *urls], [*listed_maps, *sitemaps], settings, web_client)
-    skipped = by_name(corpus.skipped, web_skipped)
-    hashes = {**corpus.hashes(), **{p.url: hashlib.sha256(p.content).hexdigest() for p in pages}}
-    if not hashes:
+    if not corpus.files and not (listed or listed_maps or urls or sitemaps):
         raise EmptyCorpusError(settings.corpus_dir)
     location = open_location(settings)
+    # The lock comes before any fetch: a refused second ingest sends no request at all.
     with ingest_lock(settings.index_dir):
+        drop_unfinished(location)  # what an ingest killed mid-build left behind
+        maps = [*listed_maps, *sitemaps]
+        pages, web_skipped = _fetch([*listed, *urls], maps, settings, web_client)
+        skipped = by_name(corpus.skipped, web_skipped)
+        hashes = {
+            **corpus.hashes(),
+            **{p.url: hashlib.sha256(p.content).hexdigest() for p in pages},
+        }
+        if not hashes:
+            raise EmptyCorpusError(settings.corpus_dir)
         live = location.read_manifest()
         if not force and live is not None and is_current(live, hashes, settings):
+            # What the build left out is still left out: name it again.
+            left_out = [Skipped(*pair) for pair in live.extra.get("skipped", [])]
             return IngestResult(
                 False,
                 len(hashes),
@@ -155,15 +194,19 @@ def ingest(
                 0,
                 time.perf_counter() - started,
                 live.generation,
-                skipped=skipped,
+                skipped=by_name(skipped, left_out),
             )
         if embeddings is None:
             from bot.index.embedding import MiniLMEmbeddings
 
             embeddings = MiniLMEmbeddings()
-        documents = load_documents(corpus, settings.max_file_bytes)
+        # A file or page no loader can use costs itself, never the rest of the ingest.
+        documents, unloadable = corpus_documents(corpus, settings.max_file_bytes)
         web, unreadable = web_documents(pages, settings.max_file_bytes)
-        skipped = by_name(skipped, unreadable)
+        unloaded = by_name(unloadable, unreadable)
+        skipped = by_name(skipped, unloaded)
+        if not documents and not web:
+            raise NothingReadableError(len(hashes), skipped_text(skipped))
         chunks = chunk_corpus([*documents, *web], settings.chunk_chars)
         sentences = stored_sentences(chunks)
         reuse_chunks, reuse_sentences = _reusable_vectors(location, live, embeddings)
@@ -186,7 +229,7 @@ def ingest(
             sentences=whole_sentences,
             created=time.time(),
             seconds=round(seconds, 3),
-            extra={"chunker": CHUNKER_VERSION},
+            extra={"chunker": CHUNKER_VERSION, "skipped": [[s.name, s.reason] for s in unloaded]},
         )
         location.write_manifest(manifest)  # the swap: readers now open the new generation
         # Keep the previous generation: a server that has not reloaded yet still reads it.

@@ -32,8 +32,9 @@ DISTANCE_THRESHOLD = 0.825
 CENTER_PRIOR = 20
 EXAMPLES = 3
 SINCE_FORMS = '"90m", "24h", "7d", "2w" (minutes, hours, days, weeks ago) or "2026-11-01" (UTC)'
-_SPAN = re.compile(r"^(\d+)\s*([mhdw])$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# ASCII digits, and few: "²" or 5,000 nines must be "cannot read", not a crash in int().
+_SPAN = re.compile(r"^([0-9]{1,6})\s*([mhdw])$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 # Terminal escape sequences whole (CSI "ESC [ ... m", OSC "ESC ] ... BEL", and the short
 # ones, "ESC ( B"): stripping only ESC would still leave "[31m" on screen.
@@ -56,7 +57,7 @@ def parse_since(text: str, now: float) -> float:
     given = text.strip().lower()
     span = _SPAN.match(given)
     if span and int(span.group(1)) > 0:
-        return now - int(span.group(1)) * _UNIT[span.group(2)]
+        return max(0.0, now - int(span.group(1)) * _UNIT[span.group(2)])  # not before 1970
     if _DATE.match(given):
         try:
             day = date.fromisoformat(given)

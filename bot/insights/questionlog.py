@@ -5,7 +5,9 @@ return at once: the entry goes on a bounded in-memory queue, and one writer thre
 process scrubs it (e-mail addresses, phone numbers, ID-like numbers: scrub.py), replaces
 the client's address by a salted hash that changes daily, and writes it in batches. Writing
 never blocks or fails an answer: a full queue drops the entry, a database that is down is
-retried a few times, and either is logged as a warning, never raised. The writer also
+retried a few times, a row the database refuses (a number too large for its column, text
+it cannot encode) is set aside while the rest of its batch is written, and each is counted
+and logged as a warning, never raised. The writer also
 purges rows older than the retention period, at start and hourly, and imports an old
 ``feedback.jsonl`` once.
 """
@@ -25,6 +27,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import DataError, IntegrityError
+
 from bot.config import Settings
 from bot.insights.feedback import LOG_NAME, read_records, vote_of
 from bot.insights.logstore import LogStore
@@ -42,6 +46,15 @@ MAX_TEXT = 4000  # characters kept of a question or an answer
 MAX_REMEMBERED = 10_000  # answers whose last vote is remembered, to drop repeated clicks
 DAY = 86_400
 Entry = LoggedQuestion | LoggedVote
+# What a row the database refuses raises (a number too large for its column, text it cannot
+# encode); anything else is the database's trouble and the whole batch is retried later.
+BAD_ROW = (DataError, IntegrityError)
+BAD_VALUE = (ValueError, TypeError, ArithmeticError)
+
+
+def bad_row(exc: Exception) -> bool:
+    """Whether ``exc`` is about the row written rather than the database."""
+    return isinstance(exc, BAD_ROW) or isinstance(getattr(exc, "orig", None) or exc, BAD_VALUE)
 
 
 def question_entry(
@@ -121,7 +134,7 @@ class QuestionLog:
         self._votes: OrderedDict[tuple[str, int], str] = OrderedDict()
         self._votes_lock = threading.Lock()
         self._purged = 0.0
-        self.written = self.dropped = self.failed = 0
+        self.written = self.dropped = self.failed = self.set_aside = 0
         self._thread = threading.Thread(target=self._run, daemon=True, name="question-log")
         self._thread.start()
 
@@ -206,14 +219,33 @@ class QuestionLog:
 
     def _write_with_retries(self, batch: list[Entry], patient: bool) -> None:
         for attempt in range(RETRIES + 1):
-            if self._write(batch):
+            problem = self._write(batch)
+            if problem is None:
                 return
+            if bad_row(problem):  # some row is bad: find it, write the others
+                batch = self._write_each(batch)
+                if not batch:
+                    return
             if attempt < RETRIES and patient:
                 time.sleep(RETRY_SECONDS * (attempt + 1))
         self.failed += len(batch)
         log.warning("question log: gave up on %d entries", len(batch))
 
-    def _write(self, entries: Sequence[Entry]) -> bool:
+    def _write_each(self, batch: list[Entry]) -> list[Entry]:
+        """Write entries one by one, setting aside each one the database refuses; what is
+        left unwritten when the database itself fails, to retry."""
+        for i, entry in enumerate(batch):
+            problem = self._write([entry])
+            if problem is not None and not bad_row(problem):
+                return batch[i:]
+            if problem is not None:
+                self.set_aside += 1
+                log.warning("question log: set aside one %s it cannot write (%d so far): %s",
+                            type(entry).__name__, self.set_aside, problem)  # fmt: skip
+        return []
+
+    def _write(self, entries: Sequence[Entry]) -> Exception | None:
+        """None when written, else what went wrong (logged)."""
         try:
             store = self.store()
             salt, day = store.salt(), int(self.clock() // DAY)
@@ -222,10 +254,11 @@ class QuestionLog:
             voted = [self._clean_vote(e) for e in entries if isinstance(e, LoggedVote)]
             store.add(asked, voted)
         except Exception as exc:  # the log must never take the assistant down
-            log.warning("question log: could not write %d entries: %s", len(entries), exc)
-            return False
+            if len(entries) > 1 or not bad_row(exc):
+                log.warning("question log: could not write %d entries: %s", len(entries), exc)
+            return exc
         self.written += len(entries)
-        return True
+        return None
 
     def _clean_question(self, entry: LoggedQuestion, salt: str, day: int) -> LoggedQuestion:
         client = ""

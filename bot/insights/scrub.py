@@ -5,6 +5,9 @@ learns what students ask, never who asked or how to reach them. Replaced, earlie
   a bracketed "at", an "AT" in capitals, or a user part with a dot, _ or digit;
 - phone numbers -> "[phone]" as libphonenumber reads them for ``region``: valid ones grouped
   sanely, merely possible ones (fictional 555s) only if grouped exactly as ``region`` does;
+- IP addresses -> "[ip]": IPv4 and IPv6 shapes that the stdlib ``ipaddress`` accepts, found
+  before phones (the digits of "203.0.113.7" could pass for one); not after "v"/"version"
+  ("version 2.0.1.5"), and not a bare "::1"-like loopback (at least two groups and a digit);
 - ID-like numbers -> "[number]": card and SSN shapes first (libphonenumber finds phones in
   their middle), then any run of 7+ digits with its letter prefix ("A00123456").
 Kept byte for byte: all else. Course codes, prices, dates, times, ZIP codes, rooms, counts
@@ -14,14 +17,15 @@ identify nobody, and they are what the web team needs to read.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 import string
 from collections.abc import Callable
 
 import phonenumbers as pn
 
-PLACEHOLDERS = ("[email]", "[phone]", "[number]")
-EMAIL, PHONE, NUMBER = PLACEHOLDERS
+PLACEHOLDERS = ("[email]", "[phone]", "[number]", "[ip]")
+EMAIL, PHONE, NUMBER, IP = PLACEHOLDERS
 Span = tuple[int, int, str]
 Windows = list[tuple[int, int]]
 
@@ -51,6 +55,13 @@ _CARD = r"(?=2[2-7]|[3-6])(?:\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}|\d{4}([ -])\d{6}\2
 CARD_OR_SSN_RE = re.compile(rf"(?<![\d-])(?:{_CARD}|\d{{3}}([ -])\d{{2}}\3\d{{4}})(?![\d-])")
 DIGIT_RUN_RE = re.compile(r"(?:(?<![A-Za-z])[A-Za-z]{1,3}-?)?\d{7,}")
 DIGITS_RE, AT_SIGN_RE, LOCAL_SEP_RE = re.compile(r"\d+"), re.compile("@"), re.compile(r"\d[.-]\d")
+# Candidates only: ``ipaddress`` decides. Not inside a longer dotted or colon-joined run.
+IPV4_RE = re.compile(r"(?<![\w.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?!\w|\.[0-9])")
+IPV6_RE = re.compile(
+    r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:[0-9]{1,3}\.){3}[0-9]{1,3})?"
+    r"(?![\w:]|\.[0-9])"
+)
+VERSION_RE = re.compile(r"(?:\bv|\bversion\s*|\brelease\s*|\bbuild\s*)$", re.IGNORECASE)
 MIN_DIGITS, MAX_DIGITS = 7, 17  # a local number .. an international one with 00 and trunk
 
 
@@ -112,6 +123,24 @@ def _find(rx: re.Pattern[str], text: str, windows: Windows) -> list[re.Match[str
     return [m for lo, hi in windows for m in rx.finditer(text, lo, hi)]
 
 
+def _ips(text: str) -> list[Span]:
+    spans: list[Span] = []
+    for m in (
+        [*IPV4_RE.finditer(text), *IPV6_RE.finditer(text)] if "." in text or ":" in text else ()
+    ):
+        v6 = ":" in m[0]
+        if VERSION_RE.search(text, max(0, m.start() - 10), m.start()):
+            continue
+        if v6 and (sum(1 for g in re.split("[:.]", m[0]) if g) < 2 or not DIGITS_RE.search(m[0])):
+            continue
+        try:
+            ipaddress.ip_address(m[0])
+        except ValueError:
+            continue
+        spans.append((m.start(), m.end(), IP))
+    return spans
+
+
 def _mask(text: str, spans: list[Span]) -> str:  # later passes must not see claimed spans
     for start, end, _ in spans:
         text = text[:start] + "\0" * (end - start) + text[end:]
@@ -127,6 +156,8 @@ def _spans(text: str, is_phone: Callable[[str], bool]) -> list[Span]:
     spans += [(m.start(), m.end(), EMAIL) for m in found
               if m["at"].strip() != "at" or USER_LIKE_RE.search(m["user"])]  # fmt: skip
     masked = _mask(text, spans)
+    spans += (ips := _ips(masked))
+    masked = _mask(masked, ips)
     windows = [(max(0, c.start() - 4), c.end() + 1) for c in CLUSTER_RE.finditer(masked)]
     for kind in (CARD_OR_SSN_RE, PHONE, DIGIT_RUN_RE):
         new = (_phones(masked, windows, is_phone) if isinstance(kind, str) else

@@ -9,5 +9,6 @@ the guard (``guard.py``: body and time limits, headers, CORS) and per-client bud
 (``ratelimit.py``).
 
 May import every stage below it: ``bot.insights``, ``bot.answer``, ``bot.ingest`` (through
-insights), ``bot.index`` and the shared modules. Nothing in ``bot`` imports it; ``app.py`` and the benchmarks do.
+insights), ``bot.index`` and the shared modules. Nothing in ``bot`` imports it; ``app.py``
+and the benchmarks do.
 """

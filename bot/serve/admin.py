@@ -4,7 +4,7 @@ answer, the log itself and its export, and a button that re-ingests the pages.
     GET  /admin              overview of a window (?since=7d|30d|90d): totals, chart, gaps,
                              topics, search, export links, re-ingest   (login form if not in)
     POST /admin/login        form field ``token``: 303 to /admin with a session cookie
-    GET  /admin/logout       drops the cookie, 303 to /admin
+    POST /admin/logout       drops the cookie, 303 to /admin (GET: a page with the button)
     GET  /admin/log          the searchable log (?q=&only=unanswered|down&page=), 50 a page
     GET  /admin/plot/daily.svg   the overview's chart (?since=&until=)
     GET  /admin/export.csv, /admin/export.jsonl   the window's rows (?since=), attachments
@@ -25,6 +25,7 @@ import functools
 import hashlib
 import hmac
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -66,6 +67,10 @@ NEED_LOGIN = "Log in at /admin first, or send the header Authorization: Bearer <
 CROSS_SITE = "Refused: this form must be sent from the admin page itself, on this host."
 TOO_MANY_TRIES = "Too many wrong tokens from your address. Wait a minute and try again."
 CRASHED = "The re-ingest failed unexpectedly; the server log has the details."
+# A number as this app writes one: ASCII digits only (str.isdigit() takes "²", which int()
+# then refuses), and short enough for int() (Python refuses over 4,300 digits).
+NUMBER = re.compile(r"[0-9]{1,12}")
+BAD_UNTIL = "The chart's until must be Unix seconds (digits) up to a day from now."
 
 
 class LogReader(Protocol):
@@ -126,7 +131,9 @@ class Sessions:
 
     def cookie_ok(self, value: str, now: float) -> bool:
         expiry, _, mac = value.partition(".")
-        if not self.key or not expiry.isdigit() or not now < int(expiry) <= now + SESSION_SECONDS:
+        if not self.key or not NUMBER.fullmatch(expiry):
+            return False
+        if not now < int(expiry) <= now + SESSION_SECONDS:
             return False
         return hmac.compare_digest(mac.encode(), self._mac(int(expiry)).encode())
 
@@ -304,7 +311,12 @@ def admin_router(
         return response
 
     @router.get("/admin/logout")
-    def logout(request: Request) -> Response:
+    def logout_page() -> Response:
+        # A GET never logs out (a link or an image on another site could): it offers the button.
+        return HTMLResponse(admin_page.logout_page(title))
+
+    @router.post("/admin/logout")
+    def logout(request: Request) -> Response:  # refusal() has checked that it is same-site
         response = RedirectResponse("/admin", status_code=303)
         response.delete_cookie(COOKIE, path="/admin", secure=is_https(request, trusted),
                                httponly=True, samesite="strict")  # fmt: skip
@@ -324,7 +336,7 @@ def admin_router(
         q = q.strip()[: settings.max_question_chars]
         total = log.count(search=q, only=only)
         pages = max(1, -(-total // PAGE_SIZE))
-        number = min(max(int(page), 1), pages) if page.isdigit() else 1
+        number = min(max(int(page), 1), pages) if NUMBER.fullmatch(page) else 1
         rows = log.questions(search=q, only=only, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
         return HTMLResponse(admin_page.log_page(title, rows, q, only, number, pages, total))
 
@@ -332,7 +344,11 @@ def admin_router(
     def daily_plot(since: str = DEFAULT_WINDOW, until: str = "") -> Response:
         from bot.insights.plots import daily_svg
 
-        end = float(until) if until.isdigit() else float(int(clock()) + 1)
+        end = float(int(clock()) + 1)
+        if until:
+            if not NUMBER.fullmatch(until) or float(until) > end + 86_400:
+                return PlainTextResponse(BAD_UNTIL, status_code=400)
+            end = float(until)
         _, start = window(since, end)
         svg = daily_svg(window_insights(start, end).days)
         return Response(svg, media_type="image/svg+xml")

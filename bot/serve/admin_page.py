@@ -4,7 +4,8 @@ all; and the CSV and JSON-lines exports of the log.
 
 Every logged text (questions, origins, sources, sections, ingest messages) was typed by
 someone else: it goes through :func:`e` (HTML-escaped, quotes included) and nothing else,
-and a CSV cell that a spreadsheet would run as a formula gets a leading apostrophe.
+and a CSV cell that a spreadsheet would run as a formula gets a leading apostrophe. The
+exports' text is cleaned as the insights command's (grouping.clean): no terminal escapes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.insights.grouping import spreadsheet_safe
+from bot.insights.grouping import clean, spreadsheet_safe
 from bot.insights.plots import describe, rates
 from bot.types import Day, Gap, Insights, QuestionRow, Topic
 
@@ -29,6 +30,9 @@ ONLY = (("", "All questions"), ("unanswered", "Unanswered (abstained)"), ("down"
 CHANNELS = {"chat": "chat page", "widget": "widget", "api": "API"}
 FIELDS = ("id", "time", "time_utc", "channel", "origin", "question", "abstained", "source",
           "section", "score", "latency_ms", "vote", "session", "turn")  # fmt: skip
+# A POST, so that no link or image on another site can log the admin out.
+LOGOUT = ('<form method="post" action="/admin/logout" class="logout">'
+          '<button type="submit">Log out</button></form>')  # fmt: skip
 CREDENTIALS = re.compile(r"([a-z][a-z0-9+.-]*://[^/@\s:]*:)[^/@\s]*@", re.I)
 
 
@@ -78,7 +82,7 @@ def document(page: str, site: str, body: str, current: str = "", nav: bool = Tru
     if nav:
         items = [("/admin", "Overview"), ("/admin/log", "Question log")]
         links = " ".join(f'<a href="{p}"{here(p == current)}>{n}</a>' for p, n in items)
-        links = f'<nav aria-label="Admin">{links} <a href="/admin/logout">Log out</a></nav>'
+        links = f'<nav aria-label="Admin">{links} {LOGOUT}</nav>'
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -98,6 +102,11 @@ def document(page: str, site: str, body: str, current: str = "", nav: bool = Tru
 </body>
 </html>
 """
+
+
+def logout_page(site: str) -> str:
+    body = f'<h1>Log out</h1>\n{LOGOUT}\n<p><a href="/admin">Back to the overview</a></p>'
+    return document("Log out", site, body)
 
 
 def login_page(site: str, message: str = "") -> str:
@@ -365,7 +374,9 @@ def pager(q: str, only: str, page: int, pages: int) -> str:
 
 
 def export_record(row: QuestionRow) -> dict[str, Any]:
-    return {**asdict(row), "time_utc": utc(row.time, seconds=True)}
+    """A row as exported: its text on one line, without control characters or escapes."""
+    record = {k: clean(v) if isinstance(v, str) else v for k, v in asdict(row).items()}
+    return {**record, "time_utc": utc(row.time, seconds=True)}
 
 
 def jsonl(row: QuestionRow) -> str:

@@ -10,21 +10,29 @@ question and every vote goes to the question log (bot/insights/questionlog.py), 
     event: error   data: {"error": "..."}    it failed after the stream began
 
 A question that is refused as sent (empty, too long), a full queue and the rate limit are
-plain JSON errors (400, 503, 429 with ``Retry-After``) before any event.
+plain JSON errors (400, 503, 429 with ``Retry-After``) before any event. A body that does not
+fit the models (a number out of range, a lone surrogate, ...) is a 422 whose ``detail`` echoes
+the input with unencodable characters replaced, so the error itself is valid JSON.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from bot.config import Settings
@@ -38,12 +46,54 @@ log = logging.getLogger(__name__)
 BUSY = "The assistant is busy answering other questions. Please try again in a few seconds."
 BUSY_RETRY_SECONDS = 5
 MAX_FEEDBACK_CITATIONS = 20
+# Bounds of every number a client sends: far above any real chat (a turn is one question of
+# one tab), far below what the log's INTEGER columns hold.
+MAX_TURN = 10_000
+MAX_CITATION_NUMBER = 1_000
+# Votes one client (ratelimit.client_key) may cast on one answer to one question, each
+# under its own (session, turn): a few students behind one campus address, not a script
+# rotating session ids. Remembered for this many (client, answer) pairs, oldest forgotten.
+VOTERS_PER_ANSWER = 3
+MAX_REMEMBERED_ANSWERS = 10_000
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "empty, too long or not valid text"},
     413: {"description": "body over 64 KB"},
     429: {"description": "rate limit (Retry-After says when to try again)"},
     503: {"description": "too many questions waiting (Retry-After says when to try again)"},
 }
+
+
+def _encodable(value: Any) -> Any:
+    """``value`` with every string made encodable as UTF-8 (a lone surrogate becomes "?")."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value
+
+
+def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 (``{"detail": [...]}``), with the echoed input made encodable: its own
+    handler fails on a lone surrogate and the client got a 500 instead."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    return JSONResponse({"detail": _encodable(jsonable_encoder(errors))}, status_code=422)
+
+
+class ApiRoute(APIRoute):
+    """The JSON routes' 422 answered here, whatever the app's exception handlers are."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+
+        async def checked(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return validation_error(request, exc)
+
+        return checked
 
 
 class Turn(BaseModel):
@@ -58,7 +108,7 @@ class AskRequest(BaseModel):
 
 class ChatRequest(AskRequest):
     session: str = Field("", max_length=64, pattern="^[A-Za-z0-9_-]*$")
-    turn: int = Field(-1, ge=-1, description="the turn a later vote names; -1: none")
+    turn: int = Field(-1, ge=-1, le=MAX_TURN, description="the turn a later vote names; -1: none")
     site: str = Field("", max_length=200, description="the page embedding the chat (origin)")
 
 
@@ -80,7 +130,7 @@ class AskResponse(BaseModel):
 
 
 class VotedCitation(BaseModel):
-    n: int = 0
+    n: int = Field(0, ge=0, le=MAX_CITATION_NUMBER)
     source: str = Field("", max_length=2000)
     section: str = Field("", max_length=2000)
     quote: str = Field("", max_length=4000)
@@ -88,12 +138,36 @@ class VotedCitation(BaseModel):
 
 class FeedbackRequest(BaseModel):
     session: str = Field(min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
-    turn: int = Field(ge=0)
+    turn: int = Field(ge=0, le=MAX_TURN)
     question: str = Field(max_length=4000)
     answer: str = Field(max_length=8000)
     abstained: bool = False
     liked: bool
     citations: list[VotedCitation] = Field(default_factory=list, max_length=MAX_FEEDBACK_CITATIONS)
+
+
+class VoteBudget:
+    """Which (session, turn)s of each client have voted on each answer: at most
+    VOTERS_PER_ANSWER, so rotating session ids (or turn numbers) adds no weight. A session
+    already counted may vote again (a changed mind; the log drops exact repeats)."""
+
+    def __init__(self, per_answer: int = VOTERS_PER_ANSWER) -> None:
+        self.per_answer = per_answer
+        self._seen: OrderedDict[tuple[str, str], set[tuple[str, int]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def allow(self, client: str, question: str, answer: str, session: str, turn: int) -> bool:
+        digest = hashlib.sha256(json.dumps([question, answer]).encode()).hexdigest()[:32]
+        key, voter = (client, digest), (session, turn)
+        with self._lock:
+            voters = self._seen.setdefault(key, set())
+            self._seen.move_to_end(key)
+            while len(self._seen) > MAX_REMEMBERED_ANSWERS:
+                self._seen.popitem(last=False)
+            if voter not in voters and len(voters) >= self.per_answer:
+                return False
+            voters.add(voter)
+            return True
 
 
 def to_response(answer: Answer) -> AskResponse:
@@ -120,7 +194,8 @@ def api_router(
     queue: AnswerQueue,
     questions: QuestionLog | NoLog,
 ) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(route_class=ApiRoute)
+    budget = VoteBudget()
 
     def logged(answer: Answer, question: str, channel: str, started: float, **where: Any) -> None:
         latency_ms = (time.perf_counter() - started) * 1000
@@ -219,8 +294,11 @@ def api_router(
 
     @router.post("/api/feedback", status_code=204, responses={429: ERRORS[429]})
     def vote(body: FeedbackRequest, request: Request) -> Response:
-        if not votes.allow(client_key(request, settings.trusted_proxies)):
+        client = client_key(request, settings.trusted_proxies)
+        if not votes.allow(client):
             return error_response(429, TOO_MANY, retry_after=RETRY_AFTER_SECONDS)
+        if not budget.allow(client, body.question, body.answer, body.session, body.turn):
+            return Response(status_code=204)  # not counted, as a repeated click is not
         questions.vote(
             vote_entry(
                 body.question, body.answer, [c.model_dump() for c in body.citations], body.liked,

@@ -27,6 +27,11 @@ TOO_LARGE = f"Request too large: the limit is {MAX_BODY_BYTES:,} bytes."
 CRASHED = "Sorry, something went wrong on our side. Please try again in a moment."
 NO_UPLOADS = "This assistant takes no file uploads: send the question as JSON text."
 UNKNOWN_EVENT = "Unknown event for this page: reload the page and try again."
+UNKNOWN_STREAM = "No such event or session (it may have finished): ask the question again."
+# Browsers send about 10-20 headers; h11 bounds a head only while it is incomplete, so a
+# whole one that arrived in one read is measured here.
+MAX_HEADERS = 100
+HEAD_TOO_LARGE = "Request headers too large: at most {count} headers and {size:,} bytes."
 LOCAL_ORIGINS = ("http://localhost", "http://127.0.0.1")
 # The embed chat (bot/embed/) runs its own script and styles only: no inline code, no eval,
 # nothing from another host, no form posts, and it talks to this origin alone.
@@ -39,6 +44,9 @@ ADMIN_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
+# JSON, event streams and the launcher script: no page has a reason to frame them, and
+# shown as a document they run nothing. X-Frame-Options too, for browsers without CSP 2.
+NOT_FRAMED_CSP = "default-src 'none'; frame-ancestors 'none'"
 GRADIO_API = "/gradio_api/"
 # The Gradio routes that look an event up by fn_index or api_name, unchecked (a 500).
 EVENT_ROUTES = ("queue/join", "call/", "run/", "api/")
@@ -99,6 +107,37 @@ def gradio_event_checker(mounts: dict[str, Any]) -> Callable[[str, bytes], str |
     return check
 
 
+def gradio_stream_checker(mounts: dict[str, Any]) -> Callable[[str, str | None], bool]:
+    """Whether a GET of an event stream (``call/[v2/]{api}/{event_id}``, ``queue/data?
+    session_hash=``) of the Gradio app mounted at the path's prefix names a session its queue
+    still holds, looked up as Gradio looks it up. Gradio opens the stream (200) first and
+    raises its 404 inside it: a cut-off response and a "response already started" traceback
+    for any unknown or malformed id."""
+
+    def known(path: str, session_hash: str | None) -> bool:
+        prefix, _, route = path.partition(GRADIO_API)
+        blocks = mounts.get(prefix)
+        parts = route.split("/")
+        if blocks is None or not parts[-1]:
+            return True  # not a Gradio stream, or not one of its routes: the router answers
+        queue = blocks._queue
+        if parts == ["queue", "data"]:
+            if session_hash is None:
+                return True  # Gradio's own 422
+            session = session_hash
+        elif parts[0] == "call" and (len(parts) == 3 or (len(parts) == 4 and parts[1] == "v2")):
+            event = queue.event_ids_to_events.get(parts[-1])
+            pending = queue.pending_event_ids_session.items()
+            session = event.session_hash if event is not None else next(
+                (s for s, ids in pending if parts[-1] in ids), parts[-1]
+            )  # fmt: skip
+        else:
+            return True
+        return session in queue.pending_messages_per_session
+
+    return known
+
+
 class BodyTooLargeError(HTTPException):
     """The request body streamed past MAX_BODY_BYTES (an HTTPException, so that routes
     which wrap body errors still answer 413)."""
@@ -120,8 +159,10 @@ class Guard:
         settings: Settings,
         events: RateLimiter,
         check_event: Callable[[str, bytes], str | None],
+        check_stream: Callable[[str, str | None], bool] = lambda path, session: True,
     ) -> None:
         self.app, self.settings, self.events, self.check_event = app, settings, events, check_event
+        self.check_stream = check_stream
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -184,9 +225,14 @@ class Guard:
             _drop_cors_headers(headers)
             return
         if path.startswith("/embed"):
+            # Framed by the listed sites: no X-Frame-Options, which cannot list them.
             headers["Content-Security-Policy"] = f"{EMBED_CSP}; {frame_ancestors(self.settings)}"
-        elif not api and path != "/widget.js":
+        elif api or path == "/widget.js":
+            headers["Content-Security-Policy"] = NOT_FRAMED_CSP
+            headers["X-Frame-Options"] = "DENY"
+        else:  # the Gradio chat and the rest: this site's own pages may frame them
             headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+            headers["X-Frame-Options"] = "SAMEORIGIN"
         if not (origin and origin_allowed(origin, self.settings)):
             # One origin policy for the whole app: Gradio's own CORS trusts any localhost
             # page, with credentials, whatever FAQBOT_ALLOWED_ORIGINS says.
@@ -196,8 +242,13 @@ class Guard:
 
     def refusal(self, request: Request, path: str, origin: str, api: bool) -> Response | None:
         """The response that refuses this request before any route sees it, if any."""
-        size = request.headers.get("content-length", "")
-        if size.isdigit() and int(size) > MAX_BODY_BYTES:
+        scope, most = request.scope, self.settings.max_header_bytes
+        head = len(scope.get("raw_path", b"")) + len(scope["query_string"])
+        head += sum(len(k) + len(v) + 4 for k, v in scope["headers"])  # ": " and CRLF
+        if len(scope["headers"]) > MAX_HEADERS or head > most:
+            return error_response(431, HEAD_TOO_LARGE.format(count=MAX_HEADERS, size=most))
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
             return _too_large()
         if any(p in path for p in UPLOAD_PATHS):
             return error_response(403, NO_UPLOADS)
@@ -213,6 +264,10 @@ class Guard:
             client_key(request, self.settings.trusted_proxies)
         ):
             return error_response(429, TOO_MANY, retry_after=RETRY_AFTER_SECONDS)
+        if request.method == "GET" and not self.check_stream(
+            path, request.query_params.get("session_hash")
+        ):
+            return error_response(404, UNKNOWN_STREAM)
         return None
 
 

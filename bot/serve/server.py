@@ -12,19 +12,22 @@ Serve it with :func:`uvicorn_server`, which every caller (app.py, benchmarks, te
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import h11
 import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from bot.config import MODEL_NAME, Settings
 from bot.insights.questionlog import NoLog, QuestionLog, open_log
 from bot.serve.api import api_router
-from bot.serve.guard import Guard, gradio_event_checker
+from bot.serve.guard import Guard, gradio_event_checker, gradio_stream_checker
 from bot.serve.ratelimit import AnswerQueue, RateLimiter
 from bot.serve.widget import widget_router
 
@@ -37,13 +40,65 @@ GRADIO_EVENTS_PER_ASK = 8
 ANSWER_CONCURRENCY = 2
 
 
-def uvicorn_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
-    """The one way this app is served. uvicorn's proxy headers are off: by default it takes
-    X-Forwarded-For from 127.0.0.1 as the client address before any limit runs, so anything
-    on this machine could rotate it. ``client_key`` reads it, from trusted proxies only."""
+class HeadTimeoutH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for each request head. uvicorn has none: its
+    keep-alive timer starts only after a response and stops at the next byte, so a client
+    that connects and sends nothing, or drips header lines (slowloris), held the connection
+    for ever. The timer runs while h11 waits for a request from the peer (from connect, and
+    again after each response) and stops once a head is whole; answers may take longer."""
+
+    head_timeout = 10.0  # set per server by uvicorn_server (FAQBOT_HEADER_TIMEOUT)
+    head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.await_head()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self.await_head()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self.await_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.stop_head_timer()
+        super().connection_lost(exc)
+
+    def await_head(self) -> None:
+        if self.conn.their_state is not h11.IDLE or self.transport.is_closing():
+            self.stop_head_timer()
+        elif self.head_timer is None:  # from the first byte awaited, not the latest
+            self.head_timer = self.loop.call_later(self.head_timeout, self.transport.close)
+
+    def stop_head_timer(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+
+
+def uvicorn_server(
+    app: ASGIApp, host: str, port: int, settings: Settings | None = None
+) -> uvicorn.Server:
+    """The one way this app is served (``settings``: its transport limits, the defaults'
+    when None).
+
+    uvicorn's proxy headers are off: by default it takes X-Forwarded-For from 127.0.0.1 as
+    the client address before any limit runs, so anything on this machine could rotate it.
+    ``client_key`` reads it, from trusted proxies only.
+
+    HTTP is h11, named: "auto" picks httptools when installed, which buffers a header of any
+    size (a 20 MB one was served). h11 stops buffering a head past FAQBOT_MAX_HEADER_BYTES
+    (400, closed); the Guard answers 431 to a whole head over it or with too many headers."""
+    settings = settings or Settings()
+    protocol = type(
+        "H11Protocol", (HeadTimeoutH11Protocol,), {"head_timeout": settings.header_timeout}
+    )
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning",
         proxy_headers=False, forwarded_allow_ips="", server_header=False,
+        http=protocol, h11_max_incomplete_event_size=settings.max_header_bytes,
     )  # fmt: skip
     return uvicorn.Server(config)
 
@@ -82,8 +137,9 @@ def create_server(
 
         mounts[""] = build_app(chain, settings, limiter=asks, questions=questions)
     app.add_middleware(
-        Guard, settings=settings, events=events, check_event=gradio_event_checker(mounts)
-    )
+        Guard, settings=settings, events=events,
+        check_event=gradio_event_checker(mounts), check_stream=gradio_stream_checker(mounts),
+    )  # fmt: skip
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
@@ -101,10 +157,14 @@ def create_server(
             "chunks": getattr(chain, "chunk_count", 0),
             "model": getattr(manifest, "model", MODEL_NAME),
             "api_waiting": queue.waiting,
-            # Entries written, dropped (queue full) and given up on (database down).
+            # Entries written, dropped (queue full), given up on (database down) and set aside
+            # (a row the database refuses).
             "question_log": {
                 "on": questions.enabled,
-                **{k: getattr(questions, k, 0) for k in ("written", "dropped", "failed")},
+                **{
+                    k: getattr(questions, k, 0)
+                    for k in ("written", "dropped", "failed", "set_aside")
+                },
             },
         }
 

@@ -121,3 +121,25 @@ def test_an_unreachable_server_is_a_clear_error() -> None:
     location = ServerLocation(f"http://127.0.0.1:{free_port()}", "x")
     with pytest.raises(StoreUnavailableError, match="chroma run"):
         location.read_manifest()
+
+
+def test_a_half_built_generation_left_by_a_killed_ingest_is_dropped_at_the_next_ingest(
+    store_settings: Settings, fake_embeddings: HashingEmbeddings
+) -> None:
+    ingest(store_settings, fake_embeddings)
+    previous = ingest(store_settings, fake_embeddings, force=True).generation
+    live = ingest(store_settings, fake_embeddings, force=True).generation
+    location = open_location(store_settings)
+    # What a kill -9 mid-ingest leaves: a newer generation, written to but never swapped in.
+    stray = f"g{int(live[1:], 16) + 1:x}"
+    some = GenerationStore.open_live(location, fake_embeddings)[0].all_chunks()[:3]
+    half = GenerationStore(location, stray, fake_embeddings)
+    half.add_chunks(some, [fake_embeddings.embed_query(c.text) for c in some])
+    folder = store_settings.index_dir / "generations" / stray
+    assert store_settings.chroma_url or folder.is_dir()
+    assert not ingest(store_settings, fake_embeddings).changed  # unchanged, yet it cleans up
+    assert not folder.exists()
+    # The previous generation stays: a server that has not reloaded yet may still read it.
+    assert set(open_location(store_settings).generations()) == {previous, live}
+    answer = FaqChain(store_settings, fake_embeddings).ask("How much does the full CPT cost?")
+    assert "360" in answer.text

@@ -14,7 +14,7 @@ import pytest
 
 from bot.answer.chain import FaqChain
 from bot.config import Settings
-from bot.errors import CorpusError, EmptyCorpusError, IngestLockedError
+from bot.errors import CorpusError, EmptyCorpusError, IngestLockedError, NothingReadableError
 from bot.index.store import GenerationStore, open_location
 from bot.ingest.pipeline import ingest, ingest_lock
 from bot.types import Skipped
@@ -85,12 +85,11 @@ def test_a_second_ingest_at_once_is_refused(
 @pytest.mark.parametrize(
     ("name", "content", "problem"),
     [
-        ("empty.txt", b"   \n", "is empty"),
         ("binary.md", b"abc\x00\x01def", "looks binary"),
         ("latin1.txt", "caf\xe9 cr\xe8me".encode("latin-1"), "is not UTF-8"),
     ],
 )
-def test_a_broken_file_is_named_and_the_index_is_untouched(
+def test_a_broken_file_is_named_and_the_rest_is_ingested(
     settings: Settings,
     fake_embeddings: HashingEmbeddings,
     corpus_dir: Path,
@@ -98,12 +97,40 @@ def test_a_broken_file_is_named_and_the_index_is_untouched(
     content: bytes,
     problem: str,
 ) -> None:
+    first = ingest(settings, fake_embeddings)
+    (corpus_dir / name).write_bytes(content)
+    result = ingest(settings, fake_embeddings)
+    assert result.changed and result.chunks == first.chunks  # the guide is all still there
+    assert [(s.name, problem in s.reason) for s in result.skipped] == [(name, True)]
+    assert name in result.summary() and problem in result.summary()
+    again = ingest(settings, fake_embeddings)  # nothing changed: still named, not forgotten
+    assert not again.changed and [s.name for s in again.skipped] == [name]
+
+
+def test_an_empty_file_stops_the_ingest_before_anything_is_touched(
+    settings: Settings, fake_embeddings: HashingEmbeddings, corpus_dir: Path
+) -> None:
+    """Found while scanning the folder, before the lock or the model: named, index kept."""
     ingest(settings, fake_embeddings)
     manifest = (settings.index_dir / "manifest.json").read_text()
-    (corpus_dir / name).write_bytes(content)
-    with pytest.raises(CorpusError) as err:
+    (corpus_dir / "empty.txt").write_bytes(b"   \n")
+    with pytest.raises(CorpusError, match=r"empty\.txt: is empty.*left untouched"):
         ingest(settings, fake_embeddings)
-    assert name in str(err.value) and problem in str(err.value)
+    assert (settings.index_dir / "manifest.json").read_text() == manifest
+
+
+def test_nothing_readable_is_a_clear_error_and_the_index_is_untouched(
+    settings: Settings, fake_embeddings: HashingEmbeddings, corpus_dir: Path
+) -> None:
+    ingest(settings, fake_embeddings)
+    manifest = (settings.index_dir / "manifest.json").read_text()
+    for path in corpus_dir.iterdir():
+        path.unlink()
+    (corpus_dir / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (corpus_dir / "binary.md").write_bytes(b"abc\x00\x01def")
+    with pytest.raises(NothingReadableError) as err:
+        ingest(settings, fake_embeddings)
+    assert "latin1.txt" in str(err.value) and "binary.md" in str(err.value)
     assert "left untouched" in str(err.value)
     assert (settings.index_dir / "manifest.json").read_text() == manifest
 

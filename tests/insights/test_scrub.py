@@ -41,6 +41,21 @@ PII = [
     ("card 4111-1111-1111-1111 was declined for the $90 fee", "4111-1111-1111-1111", "[number]"),
     ("my employee number is 10234567, do I get the discount", "10234567", "[number]"),
     ("the amex 3782 822463 10005 was billed twice", "3782 822463 10005", "[number]"),
+    ("my ip is 203.0.113.7 and the portal blocks me", "203.0.113.7", "[ip]"),
+    ("is 192.168.1.20:8080 the printer on campus wifi?", "192.168.1.20", "[ip]"),
+    ("wifi gave me 10.0.0.1.", "10.0.0.1", "[ip]"),
+    (
+        "my address is 2001:db8:85a3::8a2e:370:7334, am I banned?",
+        "2001:db8:85a3::8a2e:370:7334",
+        "[ip]",
+    ),
+    ("ipv6 fe80::1ff:fe23:4567:890a shows in the error", "fe80::1ff:fe23:4567:890a", "[ip]"),
+    (
+        "full form 2001:0DB8:0000:0000:0000:0000:1428:57AB blocked",
+        "2001:0DB8:0000:0000:0000:0000:1428:57AB",
+        "[ip]",
+    ),
+    ("mapped ::ffff:198.51.100.23 was refused", "198.51.100.23", "[ip]"),
 ]
 
 KEEP = [
@@ -70,6 +85,13 @@ KEEP = [
     "what does [email] mean in my log?",
     "do the 2023 2024 2025 2026 catalogs differ?",
     "my grades were 88 92 75 100 64 90 71, can I still pass?",
+    "does the portal work with Python 3.11.7 or version 2.0.1.5?",
+    "is the v1.2.3.4 release of the app out?",
+    "is 999.1.1.1 an address or a typo?",
+    "class meets 10:30:00 to 11:45:00, right?",
+    "in C++ what does std::vector mean?",
+    "the ratio was 1:2:3 in the lab",
+    "is the deadline 12.01.2026?",
 ]
 
 
@@ -92,6 +114,8 @@ def test_only_the_matched_span_changes() -> None:
     assert scrub("Hi!! jane.doe@gmail.com\n  thx 🙂") == "Hi!! [email]\n  thx 🙂"
     assert scrub("ids A00123456, G01234567.") == "ids [number], [number]."
     assert scrub("我的邮箱是wang.fang@example.cn，请回复") == "我的邮箱是[email]，请回复"
+    assert scrub("my ip is 203.0.113.7.") == "my ip is [ip]."
+    assert scrub("from 203.0.113.7 or 2001:db8::1 today") == "from [ip] or [ip] today"
 
 
 def test_national_formats_follow_the_region() -> None:
@@ -101,7 +125,7 @@ def test_national_formats_follow_the_region() -> None:
 
 
 def test_placeholders_are_exported() -> None:
-    assert PLACEHOLDERS == ("[email]", "[phone]", "[number]")
+    assert PLACEHOLDERS == ("[email]", "[phone]", "[number]", "[ip]")
 
 
 SECRETS = [
@@ -118,6 +142,9 @@ SECRETS = [
     "+49 30 12345678",
     "555-123-4567",
     "(555) 867-5309",
+    "203.0.113.7",
+    "198.51.100.23",
+    "2001:db8:85a3::8a2e:370:7334",
 ]
 
 

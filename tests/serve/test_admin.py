@@ -164,7 +164,7 @@ def test_the_cookie_is_secure_over_https_and_log_out_drops_it() -> None:
     ok = admin.client.post("/admin/login", data={"token": TOKEN}, follow_redirects=False)
     assert "secure" in {p.strip().lower() for p in ok.headers["set-cookie"].split(";")}
     assert admin.client.get("/admin").status_code == 200
-    out = admin.client.get("/admin/logout", follow_redirects=False)
+    out = admin.client.post("/admin/logout", follow_redirects=False)
     assert out.status_code == 303 and 'faqbot_admin=""' in out.headers["set-cookie"]
     assert admin.client.get("/admin").status_code == 401
 

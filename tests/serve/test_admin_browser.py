@@ -240,7 +240,7 @@ def test_log_in_and_see_the_groups_and_the_chart(site: Site, browser: Browser) -
     gaps.first.get_by_role("link", name="See in the log").click()  # that group's questions
     expect(page.get_by_role("heading", level=1)).to_have_text("Question log")
     expect(page.locator("table.log tbody tr").first).to_be_visible()
-    page.get_by_role("link", name="Log out").click()
+    page.get_by_role("button", name="Log out").click()
     expect(page.get_by_label("Admin token")).to_be_visible()
     assert opened.problems == []
     page.context.close()

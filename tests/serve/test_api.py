@@ -178,4 +178,4 @@ def test_answers_go_out_while_the_log_database_is_down(
     assert client.post("/api/feedback", json=vote).status_code == 204
     assert client.app.state.questions.flush(timeout=60)
     health = client.get("/healthz").json()["question_log"]
-    assert health == {"on": True, "written": 0, "dropped": 0, "failed": 2}
+    assert health == {"on": True, "written": 0, "dropped": 0, "failed": 2, "set_aside": 0}

@@ -162,3 +162,36 @@ def test_the_chat_page_previews_as_the_college_s_and_names_no_other_host(
     assert "Click to try out" not in head and "@Gradio" not in head
     assert "githubusercontent" not in page.text
     assert int(page.headers["content-length"]) == len(page.content)
+
+
+@pytest.mark.integration
+def test_every_response_carries_a_frame_policy(chain: FaqChain) -> None:
+    settings = chain.settings.with_(allowed_origins=(ALLOWED,), rate_per_minute=3)
+    client = TestClient(create_server(chain, settings))  # Gradio's routes too
+    ask, preflight = {"question": "What is CPT?"}, {"Origin": ALLOWED}
+    never_framed = {  # data and script: no page frames them
+        "/api/ask": client.post("/api/ask", json=ask),
+        "/api/chat": client.post("/api/chat", json=ask),
+        "/api/feedback 422": client.post("/api/feedback", json={}),
+        "/api/ask 413": client.post("/api/ask", content=b"x" * 70_000),
+        "/api/ask 429": [client.post("/api/ask", json=ask) for _ in range(3)][-1],
+        "/api/nothing 404": client.get("/api/nothing"),
+        "/api/ask preflight": client.options("/api/ask", headers=preflight),
+        "/widget.js": client.get("/widget.js"),
+    }
+    assert never_framed["/api/ask 429"].status_code == 429
+    for what, res in never_framed.items():
+        assert "frame-ancestors 'none'" in res.headers["content-security-policy"], what
+        assert res.headers["x-frame-options"] == "DENY", what
+    same_site = {  # our own pages may frame these, no one else
+        path: client.get(path)
+        for path in ("/healthz", "/", "/nothing", "/docs", "/gradio_api/info", "/config")
+    }
+    assert same_site["/nothing"].status_code == 404
+    for what, res in same_site.items():
+        assert "frame-ancestors 'self'" in res.headers["content-security-policy"], what
+        assert res.headers["x-frame-options"] == "SAMEORIGIN", what
+    for path in ("/embed/", "/embed/chat.js", "/embed/nothing"):  # the widget's frame
+        res = client.get(path)
+        assert f"frame-ancestors 'self' {ALLOWED}" in res.headers["content-security-policy"]
+        assert "x-frame-options" not in res.headers, path  # it would forbid the college

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import socket
 import threading
 import time
@@ -198,6 +199,32 @@ def test_an_unknown_event_is_a_400_not_a_500(ui_server: str) -> None:
             json={"fn_index": clear, "data": [], "session_hash": "issue12"},
         )
         assert ok.status_code == 200 and ok.json()["event_id"]  # a real event still joins
+
+
+@pytest.mark.integration
+def test_unknown_or_malformed_event_ids_are_a_clean_404(
+    ui_server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Gradio started a 200 event stream for any id, then raised its 404 inside it: a
+    # "response already started" traceback in the log for each such request.
+    uvicorn_log = logging.getLogger("uvicorn")  # it does not propagate to the root logger
+    uvicorn_log.addHandler(caplog.handler)
+    try:
+        with client(ui_server, "127.0.0.11") as http:
+            for path in (
+                "/gradio_api/call/ask/%ff", "/gradio_api/call/ask/no-such-event",
+                "/gradio_api/call/v2/ask/%00", "/gradio_api/queue/data?session_hash=%ff",
+                "/gradio_api/queue/data?session_hash=nobody", "/gradio_api/queue/data",
+            ):  # fmt: skip
+                res = http.get(path)
+                assert res.status_code in (404, 422), (path, res.status_code, res.text)
+                assert res.headers["content-type"] == "application/json", path
+            assert chat(http, "What is CPT?", {}) == "answer"  # a real event still streams
+            assert http.get("/healthz").status_code == 200
+    finally:
+        uvicorn_log.removeHandler(caplog.handler)
+    errors = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert errors == [], [r.getMessage() for r in errors]
 
 
 # ------------------------------------------------------------- 5. one origin policy

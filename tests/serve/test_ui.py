@@ -13,10 +13,10 @@ from typing import Any
 import gradio as gr
 import pytest
 
-from bot.serve import chat_html, ui
 from bot.answer.extractive import ABSTAIN_TEXT, Answer, Citation
 from bot.config import Profile, Settings
 from bot.errors import InvalidQuestionError
+from bot.serve import chat_html, ui
 from bot.serve.ratelimit import RateLimiter
 from bot.serve.ui import ChatHandlers, ChatState, build_app, page_options
 from tests.conftest import GUIDE, logged

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
 
+from bot.config import Settings
 from bot.errors import CorpusError
 from bot.types import Document
 
@@ -43,11 +44,15 @@ def load(path: Path, name: str) -> Document:
     return convert(data, name, path.suffix)
 
 
-def convert(data: bytes, name: str, suffix: str) -> Document:
+def convert(
+    data: bytes, name: str, suffix: str, max_text_chars: int = Settings.max_file_bytes
+) -> Document:
     """Turn one file's bytes, of the type ``suffix`` names, into a ``Document``.
 
     Raises ``CorpusError`` (naming the file and what to do) when the file cannot be used:
-    an unsupported type, no extractable text, an encrypted or damaged file."""
+    an unsupported type, no extractable text, an encrypted, damaged or hostile file (a zip
+    bomb, nesting too deep). ``max_text_chars`` (FAQBOT_MAX_FILE_BYTES) also bounds what a
+    packed format may unpack to."""
     suffix = suffix.lower()
     if suffix not in _LOADERS:
         raise CorpusError(
@@ -56,8 +61,13 @@ def convert(data: bytes, name: str, suffix: str) -> Document:
             f"{', '.join(SUPPORTED)}); convert it to one of those",
         )
     module, function = _LOADERS[suffix]
-    loader: Callable[[bytes, str], Document] = getattr(import_module(module), function)
-    document = loader(data, name)
+    loader: Callable[..., Document] = getattr(import_module(module), function)
+    if suffix == ".docx":
+        from bot.ingest.loaders.docx import UNPACKED_PER_TEXT_CHAR
+
+        document = loader(data, name, max_text_chars * UNPACKED_PER_TEXT_CHAR)
+    else:
+        document = loader(data, name)
     if not document.text.strip():
         raise CorpusError(name, "has no text; add its content or remove the file")
     return document

@@ -13,17 +13,25 @@ import io
 import re
 import zipfile
 
+from bot.config import Settings
 from bot.errors import CorpusError
 from bot.ingest.loaders.structure import Run, TextBuilder, clean_inline
 from bot.types import Document
 
+# A .docx is a zip: bounded before python-docx (which reads every part whole) sees it.
+UNPACKED_PER_TEXT_CHAR = 32  # unpacked bytes allowed per character of the text limit
+MAX_PARTS = 2_000
+READ_CHUNK = 1 << 20
 HEADING_STYLE = re.compile(r"^heading\s*([1-6])$", re.I)
 LIST_STYLE = re.compile(r"^list\s*(?:bullet|number|paragraph|continue)?\s*(\d)?$", re.I)
 
 
-def load_docx(data: bytes, name: str) -> Document:
+def load_docx(
+    data: bytes, name: str, max_unpacked: int = UNPACKED_PER_TEXT_CHAR * Settings.max_file_bytes
+) -> Document:
     from docx import Document as open_docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import LxmlError
 
     path = name  # what error messages name
     if not zipfile.is_zipfile(io.BytesIO(data)):
@@ -33,8 +41,9 @@ def load_docx(data: bytes, name: str) -> Document:
             "file?): save it from Word as .docx, or export it as PDF",
         )
     try:
-        doc = open_docx(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        package = _bounded_package(data, name, max_unpacked)
+        doc = open_docx(io.BytesIO(package))
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, LxmlError) as exc:
         raise CorpusError(
             path, f"is not a readable .docx ({exc}); save it again from Word"
         ) from None
@@ -73,6 +82,43 @@ def load_docx(data: bytes, name: str) -> Document:
     title = clean_inline(doc.core_properties.title or "") or styled_title
     title = title or next((s.title for s in sections), "")
     return Document(name, text, title, kind="docx", sections=sections)
+
+
+def _bounded_package(data: bytes, name: str, max_unpacked: int) -> bytes:
+    """The package re-written, uncompressed, from parts read at most ``max_unpacked`` bytes
+    in all, so a zip bomb is refused before python-docx inflates it. The directory's sizes
+    are checked first, then the bytes as they come: the directory can lie, and zipfile's
+    own ``read()`` inflates a part whole before cutting it to the size the directory says."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        parts = {info.filename: info for info in source.infolist() if not info.is_dir()}
+        if len(parts) > MAX_PARTS:
+            raise CorpusError(name, _too_big(f"has {len(parts):,} parts, over {MAX_PARTS:,}"))
+        if sum(info.file_size for info in parts.values()) > max_unpacked:
+            raise CorpusError(name, _too_big(f"unpacks to over {max_unpacked:,} bytes"))
+        out = io.BytesIO()
+        total = 0
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
+            for info in parts.values():
+                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    raise zipfile.BadZipFile(
+                        f"{info.filename} uses a compression Word never writes"
+                    )
+                with source.open(info) as part, target.open(info.filename, "w") as copy:
+                    while chunk := part.read(READ_CHUNK):  # inflates at most a chunk a call
+                        total += len(chunk)
+                        if total > max_unpacked:
+                            raise CorpusError(
+                                name, _too_big(f"unpacks to over {max_unpacked:,} bytes")
+                            )
+                        copy.write(chunk)
+    return out.getvalue()
+
+
+def _too_big(what: str) -> str:
+    return (
+        f"{what} (a zip bomb, or a document too big to index; FAQBOT_MAX_FILE_BYTES bounds "
+        "it): split it or save it again from Word"
+    )
 
 
 def _style(paragraph) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+import lxml.etree
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from bot.errors import CorpusError
@@ -43,12 +44,15 @@ BOLD = {"strong", "b"}
 QUESTION_CLASS = re.compile(r"^(?:q|question|faq-?q(?:uestion)?|.*-question|question-.*)$")
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
 MAIN_SELECTORS = ("main", "[role=main]", "#content", "#main-content", "#main", ".main-content")
+# Deeper than any real page (they stay under 40). Lexbor's parse time grows with depth times
+# elements (100,000 nested <div> take minutes) and the walk below recurses per level.
+MAX_NESTING = 200
 CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
 def load_html(data: bytes, name: str) -> Document:
     html = decode_html(data)
-    text, title, sections = html_to_text(html)
+    text, title, sections = html_to_text(html, name)
     if not text.strip():
         raise CorpusError(name, "has no text (the page's content may be drawn by JavaScript)")
     return Document(name, text, title, kind="html", sections=sections)
@@ -72,8 +76,9 @@ def decode_html(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def html_to_text(html: str) -> tuple[str, str, tuple]:
-    """(text, title, sections) of a whole page."""
+def html_to_text(html: str, name: str = "page") -> tuple[str, str, tuple]:
+    """(text, title, sections) of a whole page (``name``: what an error names)."""
+    check_nesting(html, name)
     tree = LexborHTMLParser(html)
     title_node = tree.css_first("title")
     title = clean_inline(title_node.text()) if title_node else ""
@@ -88,11 +93,33 @@ def html_to_text(html: str) -> tuple[str, str, tuple]:
     return text, title, sections
 
 
-def add_fragment(builder: TextBuilder, html: str) -> None:
+def add_fragment(builder: TextBuilder, html: str, name: str = "page") -> None:
     """Walk an HTML fragment (a raw HTML block inside Markdown) into ``builder``."""
+    check_nesting(html, name)
     tree = LexborHTMLParser(f"<body>{html}</body>")
     if tree.body is not None:
         _Walker(builder, in_main=True).walk(tree.body, _Ctx())
+
+
+def check_nesting(html: str, name: str) -> None:
+    """Refuse markup nested over ``MAX_NESTING`` elements deep, measured before Lexbor
+    parses it: libxml2 parses in linear time and stops at its own depth limit (256)."""
+    parser = lxml.etree.HTMLParser(no_network=True, recover=True)
+    try:
+        root = lxml.etree.fromstring(html.encode("utf-8", "replace"), parser)
+    except lxml.etree.LxmlError:
+        return  # nothing libxml2 can build a tree from: no nesting to speak of
+    depth = deepest = 0
+    if root is not None:
+        for event, _ in lxml.etree.iterwalk(root, events=("start", "end")):
+            depth += 1 if event == "start" else -1
+            deepest = max(deepest, depth)
+    if deepest > MAX_NESTING:
+        raise CorpusError(
+            name,
+            f"has elements nested over {MAX_NESTING} deep (broken or hostile markup): fix "
+            "the page's HTML",
+        )
 
 
 def _main_content(tree: LexborHTMLParser) -> tuple[LexborNode | None, bool]:

@@ -42,7 +42,7 @@ BR = re.compile(r"<br\s*/?>", re.I)
 
 
 def load_markdown(data: bytes, name: str) -> Document:
-    text, title, sections = markdown_to_text(decode_text(data, name))
+    text, title, sections = markdown_to_text(decode_text(data, name), name)
     return Document(name, text, title, kind="md", sections=sections)
 
 
@@ -57,11 +57,12 @@ def strip_templates(source: str) -> tuple[str, str]:
     return TEMPLATE.sub("", source), title
 
 
-def markdown_to_text(source: str) -> tuple[str, str, tuple]:
+def markdown_to_text(source: str, name: str = "page") -> tuple[str, str, tuple]:
     body, title = strip_templates(source)
+    # The commonmark preset's maxNesting (20) already cuts deep lists and quotes short.
     tokens = MarkdownIt("commonmark").enable("table").parse(body)
     builder = TextBuilder()
-    _Renderer(builder).render(tokens)
+    _Renderer(builder, name).render(tokens)
     text, sections, _ = builder.build()
     if not title:
         title = next((s.title for s in sections if len(s.path) == 1), "")
@@ -69,8 +70,9 @@ def markdown_to_text(source: str) -> tuple[str, str, tuple]:
 
 
 class _Renderer:
-    def __init__(self, builder: TextBuilder) -> None:
+    def __init__(self, builder: TextBuilder, name: str) -> None:
         self.b = builder
+        self.name = name  # what an error names
         self.depth = -1
         self.anchor = ""
         self.open_details = 0
@@ -135,18 +137,18 @@ class _Renderer:
         summary = SUMMARY.search(html)
         if opens > closes and summary:
             # A <details> left open: its answer follows as Markdown, up to </details>.
-            add_fragment(self.b, html[: summary.start()])
+            add_fragment(self.b, html[: summary.start()], self.name)
             if self.b.entry(clean_inline(TAG.sub("", summary.group(1)))):
                 self.open_details += 1
-            add_fragment(self.b, html[summary.end() :])
+            add_fragment(self.b, html[summary.end() :], self.name)
         elif closes > opens and self.open_details:
             cut = html.lower().index("</details>")
-            add_fragment(self.b, html[:cut])
+            add_fragment(self.b, html[:cut], self.name)
             self.b.close_entry()
             self.open_details -= 1
-            add_fragment(self.b, html[cut + len("</details>") :])
+            add_fragment(self.b, html[cut + len("</details>") :], self.name)
         else:
-            add_fragment(self.b, html)
+            add_fragment(self.b, html, self.name)
 
 
 def _runs(tok: Token) -> list[Run]:

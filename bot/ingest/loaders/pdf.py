@@ -53,8 +53,13 @@ class _Line:
 
 def load_pdf(data: bytes, name: str) -> Document:
     path = name  # what error messages name
+    from pypdf.errors import PyPdfError
+
     reader = _open(data, name)
-    lines = [line for n, page in enumerate(reader.pages, 1) for line in _page_lines(page, n)]
+    try:
+        lines = [line for n, page in enumerate(reader.pages, 1) for line in _page_lines(page, n)]
+    except PyPdfError as exc:  # a damaged object or page tree, or one past pypdf's limits
+        raise CorpusError(path, _unreadable(exc)) from None
     if not any(c.isalnum() for line in lines for c in line.text):
         raise CorpusError(
             path,
@@ -73,14 +78,12 @@ def load_pdf(data: bytes, name: str) -> Document:
 
 def _open(data: bytes, path: str):  # -> pypdf.PdfReader
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, PdfReadError
+    from pypdf.errors import DependencyError, PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
-    except (PdfReadError, OSError, ValueError) as exc:
-        raise CorpusError(
-            path, f"is not a readable PDF ({exc}); re-export it from its source app"
-        ) from None
+    except (PyPdfError, OSError, ValueError) as exc:
+        raise CorpusError(path, _unreadable(exc)) from None
     if reader.is_encrypted:
         try:
             opened = reader.decrypt("")  # many PDFs only restrict editing: no password
@@ -93,6 +96,10 @@ def _open(data: bytes, path: str):  # -> pypdf.PdfReader
                 "a text version",
             )
     return reader
+
+
+def _unreadable(exc: Exception) -> str:
+    return f"is not a readable PDF ({exc}); re-export it from its source app"
 
 
 def _metadata_title(reader) -> str:
