@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 TORCH_ARGS := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
 
-.PHONY: install browser postgres run ingest test unit evals evals-corpora check audit lock bench screenshot demo clean
+.PHONY: install browser postgres run ingest test unit evals evals-corpora check audit lock bench screenshot demo train clean
 
 install: $(STAMP)
 
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "torch==2.13.0" $(TORCH_ARGS)
-	$(PY) -m pip install --quiet -e ".[dev,llm,postgres]"
+	$(PY) -m pip install --quiet -e ".[dev,llm,postgres,openai,ollama]"
 	touch $(STAMP)
 
 # Headless Chromium for the browser tests (Playwright cannot download browsers here).
@@ -80,6 +80,11 @@ lock: install
 
 bench: install ingest
 	$(PY) -m benchmarks
+
+# Retrain the reader from ../shared/train/pages into bot/answer/models/reader (about 25
+# minutes on 2 cores; make test never retrains it).
+train: install
+	$(PY) -m bot.train
 
 screenshot: install browser ingest
 	FAQBOT_CHROMIUM=$(CHROMIUM) $(PY) -m benchmarks.screenshot

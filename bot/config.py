@@ -54,6 +54,15 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(name, raw, "1/true/yes/on or 0/false/no/off")
 
 
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in choices:
+        raise ConfigError(name, raw, " or ".join(choices))
+    return raw
+
+
 def _list(env: Mapping[str, str], name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
     raw = env.get(name)
     if raw is None:
@@ -158,10 +167,17 @@ class Settings:
     top_k: int = 5
     # Below this best-sentence score the bot says the guide does not cover the question.
     min_evidence: float = 0.26
+    # The trained reader (bot/answer/reader.py): off, rank (reorders the candidates), gate
+    # (abstains below its threshold) or on (both).
+    reader: str = "off"
     # The evidence bar also sits no lower than the corpus's noise floor less this margin
     # (bot/index/calibration.py): a long handbook's chance matches score higher than a short FAQ's.
     noise_margin: float = 0.075
     llm: str = ""  # e.g. "openai:gpt-4o-mini"; empty = extractive answers only
+    # The chat model's server (empty: the provider's own default, e.g. OPENAI_BASE_URL) and the
+    # seconds it has to connect and for each part of its reply; past that, the extractive answer.
+    llm_base_url: str = ""
+    llm_timeout: float = 30.0
     max_question_chars: int = 2000
     max_history_turns: int = 20
     host: str = "127.0.0.1"
@@ -213,8 +229,11 @@ class Settings:
             chunk_chars=_int(env, "FAQBOT_CHUNK_CHARS", d.chunk_chars, low=100),
             top_k=_int(env, "FAQBOT_TOP_K", d.top_k),
             min_evidence=_float(env, "FAQBOT_MIN_EVIDENCE", d.min_evidence),
+            reader=_choice(env, "FAQBOT_READER", d.reader, ("off", "rank", "gate", "on")),
             noise_margin=_float(env, "FAQBOT_NOISE_MARGIN", d.noise_margin),
             llm=env.get("FAQBOT_LLM", "").strip(),
+            llm_base_url=env.get("FAQBOT_LLM_BASE_URL", "").strip(),
+            llm_timeout=_float(env, "FAQBOT_LLM_TIMEOUT", d.llm_timeout, above=0),
             max_question_chars=_int(env, "FAQBOT_MAX_QUESTION_CHARS", d.max_question_chars),
             max_history_turns=_int(env, "FAQBOT_MAX_HISTORY_TURNS", d.max_history_turns),
             host=env.get("FAQBOT_HOST", d.host),

@@ -187,6 +187,9 @@ class Retrieval:
     sentences: list[ScoredSentence] = field(default_factory=list)
     unknown_meaning: float = 0.0
     outline: tuple[str, tuple[ScoredSentence, ...]] = ("", ())
+    # The reader's probability that the best candidate answers the question (None: no
+    # reader ran); the answer step abstains below the reader's threshold.
+    answerability: float | None = None
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ def test_environment_overrides() -> None:
         ("FAQBOT_HEADER_TIMEOUT", "0"),
         ("FAQBOT_HEADER_TIMEOUT", "nan"),
         ("FAQBOT_MAX_HEADER_BYTES", "100"),
+        ("FAQBOT_LLM_TIMEOUT", "0"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

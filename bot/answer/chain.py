@@ -17,8 +17,9 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import ConfigDict
 
 from bot.answer.extractive import ExtractiveAnswerer, abstain
-from bot.answer.llm import LLMAnswerer
+from bot.answer.llm import LLMAnswerer, chat_model_from_settings
 from bot.answer.question import analyze
+from bot.answer.reader import Reader, reread
 from bot.answer.retrieval import HybridRetriever
 from bot.answer.screen import refusal_text, screen_question
 from bot.config import MODEL_NAME, Settings
@@ -105,8 +106,13 @@ class FaqChain:
         embeddings: Embeddings,
         location: Location | None = None,
         chat_model: Any = None,
+        reader: Reader | None = None,
     ) -> None:
         self.settings = settings
+        # The trained reader, when the settings turn it on (FAQBOT_READER)
+        if reader is None and settings.reader != "off":
+            reader = Reader()
+        self.reader = reader
         self.embeddings = embeddings
         self.location = location or open_location(settings)
         self.chat_model = chat_model
@@ -122,12 +128,12 @@ class FaqChain:
     def from_settings(
         cls, settings: Settings, embeddings: Embeddings | None = None, chat_model: Any = None
     ) -> FaqChain:
+        if chat_model is None:  # FAQBOT_LLM that cannot be built stops here, saying why
+            chat_model = chat_model_from_settings(settings)
         if embeddings is None:
             from bot.index.embedding import MiniLMEmbeddings
 
             embeddings = MiniLMEmbeddings()
-        if chat_model is None and settings.llm:
-            chat_model = _init_chat_model(settings.llm)
         return cls(settings, embeddings, chat_model=chat_model)
 
     def reload(self, force: bool = False) -> bool:
@@ -161,7 +167,11 @@ class FaqChain:
                 self.settings.min_evidence,
                 self.settings.noise_margin,
             )
-            extractive = ExtractiveAnswerer(self.calibration.min_evidence, profile.not_covered)
+            extractive = ExtractiveAnswerer(
+                self.calibration.min_evidence,
+                profile.not_covered,
+                self.reader.threshold if self.reader else 0.5,
+            )
             self.retriever = retriever
             self.answerer = (
                 LLMAnswerer(self.chat_model, extractive, profile.subject)
@@ -220,6 +230,8 @@ class FaqChain:
             return abstain(refusal_text(refusal, self.settings.profile))
         assert self.answerer is not None
         retrieval = self.retrieve(text, turns)
+        if self.reader is not None:
+            retrieval = reread(self.reader, retrieval, self.settings.reader)
         if on_token is not None and isinstance(self.answerer, LLMAnswerer):
             answer = self.answerer.answer(text, retrieval, on_token)
         else:
@@ -264,15 +276,3 @@ class FaqRetriever(BaseRetriever):
 
 def _best_score(retrieval: Retrieval) -> float:
     return retrieval.sentences[0].score if retrieval.sentences else 0.0
-
-
-def _init_chat_model(spec: str) -> Any:
-    try:
-        from langchain.chat_models import init_chat_model
-
-        return init_chat_model(spec)
-    except Exception as exc:  # optional mode: the extractive answerer always works
-        log.warning(
-            "FAQBOT_LLM=%s could not be initialised (%s); using extractive answers", spec, exc
-        )
-        return None

@@ -36,16 +36,24 @@ def abstain(text: str = ABSTAIN_TEXT, passages: Sequence[Chunk] = ()) -> Answer:
 class ExtractiveAnswerer:
     """Quote and condense the best sentences of the top passages."""
 
-    def __init__(self, min_evidence: float = 0.26, not_covered: str = ABSTAIN_TEXT) -> None:
+    def __init__(
+        self,
+        min_evidence: float = 0.26,
+        not_covered: str = ABSTAIN_TEXT,
+        reader_threshold: float = 0.5,
+    ) -> None:
         self.min_evidence = min_evidence
         self.not_covered = not_covered  # the site profile's refusal and where to ask instead
+        self.reader_threshold = reader_threshold  # see Retrieval.answerability
 
     def answer(self, question: str, retrieval: Retrieval) -> Answer:
         passages = [h.chunk for h in retrieval.hits]
         scored = retrieval.sentences
         asked = retrieval.question
         # A question about a thing the guide never names is not answered by what it does say.
-        if not scored or asked.unknown_names or self._too_weak(scored[0], retrieval):
+        if not scored or asked.unknown_names or self._too_weak(scored, retrieval):
+            return abstain(self.not_covered, passages)
+        if retrieval.answerability is not None and retrieval.answerability < self.reader_threshold:
             return abstain(self.not_covered, passages)
         listing, listed = retrieval.outline
         if listed:  # "What are the modules?" is answered by the section that lists them
@@ -86,13 +94,13 @@ class ExtractiveAnswerer:
             citations.append(citation(n, joined(group)))
         return Answer(" ".join(parts), citations, False, passages)
 
-    def _too_weak(self, best: ScoredSentence, retrieval: Retrieval) -> bool:
+    def _too_weak(self, scored: Sequence[ScoredSentence], retrieval: Retrieval) -> bool:
         # The more of the question's meaning rests on words the guide never uses, the
         # stronger the evidence must be: "are calculators allowed?" is not answered by the
         # exam-format passage. Weighing meaning rather than counting words spares "help me
         # find..." (dev abstention 0.44 -> 0.53 at the same false-abstention rate).
         threshold = self.min_evidence + UNKNOWN_MEANING_PENALTY * retrieval.unknown_meaning
-        return best.score < threshold
+        return max(x.score for x in scored) < threshold
 
     def _select(self, scored: list[ScoredSentence], wants_list: bool) -> list[ScoredSentence]:
         best = scored[0]

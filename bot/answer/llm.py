@@ -1,11 +1,14 @@
 """The optional LLM answer: any LangChain chat model words the answer from the retrieved
 passages and must cite them by number. Any failure, an answer without a valid citation, or
 one giving contact details no cited passage holds falls back to the extractive answer.
+A chat model that cannot be built at all (its package missing, no API key) stops the start
+with what to install or set: FAQBOT_LLM is asked for, so answering without it would hide that.
 """
 
 from __future__ import annotations
 
 import html
+import importlib
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -13,6 +16,8 @@ from typing import Any, Protocol
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from bot.config import Settings
+from bot.errors import FaqBotError
 from bot.types import Answer, Chunk, Citation, Retrieval
 
 log = logging.getLogger(__name__)
@@ -103,6 +108,65 @@ def _bare_url(url: str) -> str:
     """What must appear in a passage for a reply to give this address."""
     url = re.sub(r"^(?:https?://)?(?:www\.)?", "", url.lower())
     return url.rstrip(".,;:!?/")
+
+
+# The extra of pyproject.toml that installs each provider's LangChain package; other
+# providers' packages are named by LangChain's own message (`pip install langchain-...`).
+EXTRAS = {
+    "openai": ("langchain_openai", "openai"),
+    "azure_openai": ("langchain_openai", "openai"),
+    "ollama": ("langchain_ollama", "ollama"),
+}
+
+
+class LLMSetupError(FaqBotError):
+    """FAQBOT_LLM names a chat model this installation cannot build."""
+
+    def __init__(self, spec: str, problem: str, todo: str) -> None:
+        super().__init__(
+            f"FAQBOT_LLM={spec} cannot be used: {problem}. {todo}, or unset FAQBOT_LLM "
+            "for extractive answers only."
+        )
+
+
+def chat_model_from_settings(settings: Settings) -> Any:
+    """The chat model FAQBOT_LLM names, talking to FAQBOT_LLM_BASE_URL (if set) within
+    FAQBOT_LLM_TIMEOUT; None without FAQBOT_LLM. Raises LLMSetupError when it cannot be
+    built. Keys come from the provider's own variables (OPENAI_API_KEY, ...)."""
+    spec = settings.llm
+    if not spec:
+        return None
+    provider = spec.split(":", 1)[0].strip().lower() if ":" in spec else ""
+    module, extra = EXTRAS.get(provider, ("langchain", "llm"))
+    for name in dict.fromkeys(("langchain", module)):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            wanted = "llm" if name == "langchain" else extra
+            raise LLMSetupError(
+                spec, f"the {name.replace('_', '-')} package is not installed",
+                f"Install it with `pip install 'faqbot[{wanted}]'`",
+            ) from None  # fmt: skip
+    from langchain.chat_models import init_chat_model
+
+    options: dict[str, Any] = {}
+    if settings.llm_base_url:
+        options["base_url"] = settings.llm_base_url
+    if provider == "ollama":  # its client takes httpx's settings; it never retries
+        options["client_kwargs"] = {"timeout": settings.llm_timeout}
+    else:
+        # No retries: a student would wait the timeout again; the extractive answer is ready.
+        options.update(timeout=settings.llm_timeout, max_retries=0)
+    try:
+        return init_chat_model(spec, **options)
+    except ImportError as exc:  # a provider without an extra: LangChain names its package
+        raise LLMSetupError(spec, str(exc).rstrip("."), "Install that package") from None
+    except Exception as exc:
+        raise LLMSetupError(
+            spec, f"{type(exc).__name__}: {exc}".rstrip("."),
+            "Check FAQBOT_LLM (provider:model) and the provider's own settings, such as its "
+            "API key (OPENAI_API_KEY: any text for a local server that needs none)",
+        ) from None  # fmt: skip
 
 
 class LLMAnswerer:
