@@ -30,6 +30,7 @@ class Recipe:
     epochs: int = 1
     batch: int = 32
     lr: float = 5e-5
+    head_lr: float = 1e-3  # the new head starts from nothing
     warmup: float = 0.1
     max_tokens: int = MAX_TOKENS
     same_page_negatives: int = 3
@@ -71,13 +72,28 @@ def _seed(seed: int) -> None:
 
 
 def load_base(path: Path, seed: int = Recipe.seed) -> tuple[Any, Any]:
-    """MiniLM's tokenizer and encoder with a new one-logit head (seeded: the same head)."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    """MiniLM's tokenizer and encoder with a new one-logit head over the mean of its token
+    vectors, the pooling MiniLM was trained with (seeded: the same head every time)."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    class MeanPoolScorer(torch.nn.Module):
+        def __init__(self, encoder: Any) -> None:
+            super().__init__()
+            self.base_model = encoder
+            self.head = torch.nn.Linear(encoder.config.hidden_size, 1)
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> Any:
+            hidden = self.base_model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return self.head(pooled)
 
     _seed(seed)
     tokenizer = AutoTokenizer.from_pretrained(str(path))
-    model = AutoModelForSequenceClassification.from_pretrained(str(path), num_labels=1)
-    return tokenizer, model
+    return tokenizer, MeanPoolScorer(AutoModel.from_pretrained(str(path), add_pooling_layer=False))
 
 
 def train(
@@ -97,7 +113,14 @@ def train(
     if recipe.limit_steps:
         total = min(total, recipe.limit_steps)
     trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=recipe.lr, weight_decay=0.01)
+    head = {id(p) for p in model.head.parameters()}
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": [p for p in trainable if id(p) not in head], "lr": recipe.lr},
+            {"params": list(model.head.parameters()), "lr": recipe.head_lr},
+        ],
+        weight_decay=0.01,
+    )
     warm = max(1, int(total * recipe.warmup))
 
     def rate(step: int) -> float:
@@ -120,7 +143,7 @@ def train(
                 truncation=True, max_length=recipe.max_tokens, padding=True, return_tensors="pt",
             )  # fmt: skip
             labels = torch.tensor([p.label for p in batch], dtype=torch.float32)
-            logits = model(**inputs).logits.squeeze(-1)
+            logits = model(**inputs).squeeze(-1)
             loss = loss_fn(logits, labels)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
@@ -160,7 +183,7 @@ def score_with_torch(model: Any, tokenizer: Any, max_tokens: int = MAX_TOKENS) -
                     list(questions[s : s + 64]), list(candidates[s : s + 64]),
                     truncation=True, max_length=max_tokens, padding=True, return_tensors="pt",
                 )  # fmt: skip
-                out.append(torch.sigmoid(model(**inputs).logits.squeeze(-1)).numpy())
+                out.append(torch.sigmoid(model(**inputs).squeeze(-1)).numpy())
         return np.concatenate(out) if out else np.zeros(0)
 
     return score
@@ -222,6 +245,10 @@ def best_threshold(figures: Sequence[Figures]) -> tuple[float, float]:
     return round(best[0], 2), round(best[1], 4)
 
 
+def _pooled_top1(figures: Sequence[Figures]) -> float:
+    return sum(f.top1 * f.questions for f in figures) / max(1, sum(f.questions for f in figures))
+
+
 def split(entries: Sequence[Entry]) -> tuple[list[Entry], list[Entry]]:
     train_set = [e for e in entries if not held_out(e.institution)]
     test_set = [e for e in entries if held_out(e.institution)]
@@ -250,7 +277,8 @@ def run(pages: Path, out: Path, recipe: Recipe, embed: Any) -> dict[str, Any]:
     path = export_onnx(model, tokenizer, out, quantize=True)
     onnx_score = onnx_scorer(path)
     int8 = [evaluate([e for e in test_entries if e.group == g], onnx_score, g) for g in groups]
-    keep_int8 = all(q.top1 >= f.top1 - 0.01 for q, f in zip(int8, fp32, strict=True))
+    # int8 when it ranks the held-out questions as well as fp32 (within one in a hundred)
+    keep_int8 = _pooled_top1(int8) >= _pooled_top1(fp32) - 0.01
     if not keep_int8:
         path = export_onnx(model, tokenizer, out, quantize=False)
     final = int8 if keep_int8 else fp32
