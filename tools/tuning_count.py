@@ -26,12 +26,14 @@ ANSWER_PATH = (
     "bot/answer/kinds.py",
     "bot/answer/retrieval.py",
     "bot/index/corpus_index.py",
+    "bot/index/names.py",
     "bot/index/calibration.py",
     "bot/answer/extractive.py",
     "bot/answer/llm.py",
     "bot/compose.py",
     "bot/index/sentences.py",
     "bot/answer/chain.py",
+    "bot/answer/reader.py",
 )
 RE_FUNCTIONS = {"compile", "search", "match", "fullmatch", "sub", "subn", "split", "findall"}
 

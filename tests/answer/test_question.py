@@ -126,7 +126,7 @@ def test_kinds_of_fact_asked_for(index: CorpusIndex) -> None:
 
 
 def test_the_short_form_of_a_name_the_pages_spell_out_is_no_unknown_name() -> None:
-    from bot.index.corpus_index import initialisms
+    from bot.index.names import initialisms
 
     found = initialisms(["Loans are handled by the Long Beach City College Library office."])
     assert {"lbcc", "lbccl"} <= found

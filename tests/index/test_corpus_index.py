@@ -7,6 +7,7 @@ import pytest
 
 from bot.answer.chain import FaqChain
 from bot.index import corpus_index as index_module
+from bot.index import names
 
 
 def test_typos_are_respelled_for_the_model_but_real_words_are_left_alone(
@@ -76,7 +77,7 @@ def test_names_the_guide_never_uses_are_reported(chain: FaqChain) -> None:
 def test_proper_words_are_capitalised_inside_sentences_and_never_lower_case() -> None:
     texts = ["Each module uses Siemens kits and SMSCP. Green tools.", "| Cover | green energy"]
     # "Each", "Green", "Cover" start a sentence or a cell; "green" is also lower case.
-    assert index_module.proper_words(texts) == {"siemens", "smscp"}
+    assert names.proper_words(texts) == {"siemens", "smscp"}
 
 
 def test_names_and_the_numbers_after_them_are_pinned(chain: FaqChain) -> None:
