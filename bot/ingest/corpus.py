@@ -61,16 +61,23 @@ def corpus_documents(
     documents: list[Document] = []
     skipped: list[Skipped] = []
     for name, data in corpus.files.items():
-        try:
-            document = _convert(data, name, Path(name).suffix, max_text_chars)
-        except CorpusError as exc:
-            skipped.append(Skipped(name, _reason(exc)))
-            continue
-        if len(document.text) > max_text_chars:
-            skipped.append(Skipped(name, f"over {max_text_chars:,} characters of text"))
-            continue
-        documents.append(document)
+        loaded = _load(data, name, Path(name).suffix, max_text_chars)
+        if isinstance(loaded, Skipped):
+            skipped.append(loaded)
+        else:
+            documents.append(loaded)
     return documents, skipped
+
+
+def _load(data: bytes, name: str, suffix: str, max_text_chars: int) -> Document | Skipped:
+    """One file or page through its loader, or why it is left out."""
+    try:
+        document = _convert(data, name, suffix, max_text_chars)
+    except CorpusError as exc:
+        return Skipped(name, _reason(exc))
+    if len(document.text) > max_text_chars:
+        return Skipped(name, f"over {max_text_chars:,} characters of text")
+    return document
 
 
 def _convert(data: bytes, name: str, suffix: str, max_text_chars: int) -> Document:
@@ -235,13 +242,9 @@ def web_documents(
         if suffix is None:
             skipped.append(Skipped(page.url, f"unsupported type {page.content_type or '?'}"))
             continue
-        try:
-            document = _convert(page.content, page.url, suffix, max_text_chars)
-        except CorpusError as exc:
-            skipped.append(Skipped(page.url, _reason(exc)))
-            continue
-        if len(document.text) > max_text_chars:
-            skipped.append(Skipped(page.url, f"over {max_text_chars:,} characters of text"))
-            continue
-        documents.append(replace(document, url=page.url))
+        loaded = _load(page.content, page.url, suffix, max_text_chars)
+        if isinstance(loaded, Skipped):
+            skipped.append(loaded)
+        else:
+            documents.append(replace(loaded, url=page.url))
     return documents, skipped
