@@ -205,12 +205,11 @@ def _stamp(generation: str) -> int | None:
     return int(match.group(1), 16) if match else None
 
 
-def drop_unfinished(location: Location) -> list[str]:
+def drop_unfinished(location: Location, manifest: Manifest | None) -> list[str]:
     """Drop the generations an ingest started but never swapped in (killed, or failed):
-    those newer than the live one, or all when none is live. Older ones stay: the previous
-    generation may still be read by a server that has not reloaded. Call this only while
-    holding the ingest lock, so that no running ingest's generation is taken."""
-    manifest = location.read_manifest()
+    those newer than the live one (``manifest``'s), or all when none is live. Older ones
+    stay: the previous generation may still be read by a server that has not reloaded. Call
+    this only while holding the ingest lock, so that no running ingest's generation is taken."""
     live = _stamp(manifest.generation) if manifest else None
     keep = set()
     for generation in location.generations():

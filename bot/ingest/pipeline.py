@@ -172,7 +172,8 @@ def ingest(
     location = open_location(settings)
     # The lock comes before any fetch: a refused second ingest sends no request at all.
     with ingest_lock(settings.index_dir):
-        drop_unfinished(location)  # what an ingest killed mid-build left behind
+        live = location.read_manifest()  # no other ingest can swap it while the lock is held
+        drop_unfinished(location, live)  # what an ingest killed mid-build left behind
         maps = [*listed_maps, *sitemaps]
         pages, web_skipped = _fetch([*listed, *urls], maps, settings, web_client)
         skipped = by_name(corpus.skipped, web_skipped)
@@ -182,7 +183,6 @@ def ingest(
         }
         if not hashes:
             raise EmptyCorpusError(settings.corpus_dir)
-        live = location.read_manifest()
         if not force and live is not None and is_current(live, hashes, settings):
             # What the build left out is still left out: name it again.
             left_out = [Skipped(*pair) for pair in live.extra.get("skipped", [])]
@@ -196,10 +196,6 @@ def ingest(
                 live.generation,
                 skipped=by_name(skipped, left_out),
             )
-        if embeddings is None:
-            from bot.index.embedding import MiniLMEmbeddings
-
-            embeddings = MiniLMEmbeddings()
         # A file or page no loader can use costs itself, never the rest of the ingest.
         documents, unloadable = corpus_documents(corpus, settings.max_file_bytes)
         web, unreadable = web_documents(pages, settings.max_file_bytes)
@@ -207,6 +203,10 @@ def ingest(
         skipped = by_name(skipped, unloaded)
         if not documents and not web:
             raise NothingReadableError(len(hashes), skipped_text(skipped))
+        if embeddings is None:  # loaded only once there is something to embed
+            from bot.index.embedding import MiniLMEmbeddings
+
+            embeddings = MiniLMEmbeddings()
         chunks = chunk_corpus([*documents, *web], settings.chunk_chars)
         sentences = stored_sentences(chunks)
         reuse_chunks, reuse_sentences = _reusable_vectors(location, live, embeddings)
