@@ -22,7 +22,6 @@ REREAD = 12  # the retrieval's best candidates the reader reads
 # How much the reader's probability moves a candidate against the retrieval's score in
 # mode "rank": 0.1 of 0.1 / 0.3 / pure reader order, chosen on the suites' tune halves.
 READER_WEIGHT = 0.1
-MODES = ("off", "rank", "gate", "on")
 
 
 class Reader:
@@ -70,19 +69,20 @@ class Reader:
 
 def reread(reader: Reader, retrieval: Retrieval, mode: str = "on") -> Retrieval:
     """The retrieval with its best candidates read by the reader: in modes "rank" and "on"
-    reordered by P(answers), in "gate" and "on" carrying the best P as its answerability."""
+    reordered by their score plus READER_WEIGHT times P(answers), in "gate" and "on"
+    carrying the best P as its answerability."""
+    gates = mode in ("gate", "on")
     head = retrieval.sentences[:REREAD]
     if not head:
-        return replace(retrieval, answerability=0.0 if mode in ("gate", "on") else None)
+        return replace(retrieval, answerability=0.0 if gates else None)
     asked = retrieval.question
     question = " ".join(x for x in (asked.topic_spelled, asked.spelled or asked.text) if x)
     probs = reader.rank(question, [readable(x.span.text, x.chunk) for x in head])
-    # the reader's probability added to the retrieval's score, weighted (see README "The reader")
-    weighted = [x.score + READER_WEIGHT * float(p) for x, p in zip(head, probs, strict=True)]
-    order = sorted(range(len(head)), key=lambda i: -weighted[i]) if mode in ("rank", "on") else []
-    sentences = [head[i] for i in order] + retrieval.sentences[len(order) :] if order else None
+    sentences = retrieval.sentences
+    if mode in ("rank", "on"):
+        weighted = [x.score + READER_WEIGHT * float(p) for x, p in zip(head, probs, strict=True)]
+        order = sorted(range(len(head)), key=lambda i: -weighted[i])
+        sentences = [head[i] for i in order] + sentences[len(head) :]
     return replace(
-        retrieval,
-        sentences=sentences or retrieval.sentences,
-        answerability=float(probs.max()) if mode in ("gate", "on") else None,
+        retrieval, sentences=sentences, answerability=float(probs.max()) if gates else None
     )
