@@ -99,6 +99,16 @@ class ModelLoadError(FaqBotError):
         )
 
 
+class LLMSetupError(FaqBotError):
+    """FAQBOT_LLM names a chat model this installation cannot build."""
+
+    def __init__(self, spec: str, problem: str, todo: str) -> None:
+        super().__init__(
+            f"FAQBOT_LLM={spec} cannot be used: {problem}. {todo}, or unset FAQBOT_LLM "
+            "for extractive answers only."
+        )
+
+
 class InvalidQuestionError(FaqBotError):
     """The question cannot be answered as sent (empty, too long, ...)."""
 

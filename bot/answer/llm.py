@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from bot.config import Settings
-from bot.errors import FaqBotError
+from bot.errors import LLMSetupError
 from bot.types import Answer, Chunk, Citation, Retrieval
 
 log = logging.getLogger(__name__)
@@ -117,16 +117,6 @@ EXTRAS = {
     "azure_openai": ("langchain_openai", "openai"),
     "ollama": ("langchain_ollama", "ollama"),
 }
-
-
-class LLMSetupError(FaqBotError):
-    """FAQBOT_LLM names a chat model this installation cannot build."""
-
-    def __init__(self, spec: str, problem: str, todo: str) -> None:
-        super().__init__(
-            f"FAQBOT_LLM={spec} cannot be used: {problem}. {todo}, or unset FAQBOT_LLM "
-            "for extractive answers only."
-        )
 
 
 def chat_model_from_settings(settings: Settings) -> Any:

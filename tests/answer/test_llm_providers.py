@@ -22,9 +22,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from bot.answer.chain import FaqChain
-from bot.answer.llm import LLMSetupError
 from bot.config import Settings
-from bot.errors import FaqBotError
+from bot.errors import FaqBotError, LLMSetupError
 from tests.conftest import HashingEmbeddings, free_port
 
 pytestmark = pytest.mark.integration
