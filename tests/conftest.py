@@ -3,6 +3,7 @@ vectors) and a chain over a temporary index built from the real corpus."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import os
@@ -10,6 +11,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running(server: Any, what: str = "the server") -> Iterator[Any]:
+    """A ``uvicorn.Server`` serving in a thread from its start until the block ends."""
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline, f"{what} did not start"
+        time.sleep(0.02)
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 class HashingEmbeddings(Embeddings):

@@ -10,8 +10,6 @@ import asyncio
 import json
 import re
 import sys
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +22,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from bot.answer.chain import FaqChain
 from bot.config import Settings
 from bot.errors import FaqBotError, LLMSetupError
-from tests.conftest import HashingEmbeddings, free_port
+from tests.conftest import HashingEmbeddings, free_port, running
 
 pytestmark = pytest.mark.integration
 
@@ -104,16 +102,8 @@ def provider(script: Script) -> Iterator[str]:
         provider_app(script), host="127.0.0.1", port=port, log_level="warning",
         timeout_graceful_shutdown=2,
     )  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the fake provider did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    with running(uvicorn.Server(config), "the fake provider"):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

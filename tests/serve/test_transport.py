@@ -18,7 +18,7 @@ import pytest
 from bot.answer.extractive import Answer
 from bot.config import Settings
 from bot.serve.server import create_server, uvicorn_server
-from tests.conftest import free_port
+from tests.conftest import free_port, running
 
 HEAD_TIMEOUT = 1.0  # FAQBOT_HEADER_TIMEOUT for these tests: small, so they run quickly
 GIVE_UP = 20.0  # how long a test waits for the server before it fails instead of hanging
@@ -47,17 +47,9 @@ def port(tmp_path_factory: pytest.TempPathFactory, gate: threading.Event) -> Ite
     data: Path = tmp_path_factory.mktemp("transport")
     settings = Settings(data_dir=data, header_timeout=HEAD_TIMEOUT, rate_per_minute=1000)
     app = create_server(SlowChain(gate), settings, mount_ui=False)
-    server = uvicorn_server(app, "127.0.0.1", free_port(), settings)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    yield server.config.port
-    gate.set()
-    server.should_exit = True
-    thread.join(timeout=30)
+    with running(uvicorn_server(app, "127.0.0.1", free_port(), settings)) as server:
+        yield server.config.port
+        gate.set()  # a held answer lets go before the server stops
 
 
 @contextlib.contextmanager
