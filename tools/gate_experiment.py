@@ -112,6 +112,7 @@ def data_main(limit: int) -> None:
                     if heads
                     else []
                 )
+                assert chain.answerer is not None and chain.calibration is not None
                 ans = chain.answerer.answer(q, r)
                 row = {
                     "inst": inst,
@@ -256,7 +257,7 @@ def X(rows, names):
 
 
 def simulate(rows, probs, t, mode):
-    by = defaultdict(lambda: defaultdict(list))
+    by: dict = defaultdict(lambda: defaultdict(list))
     for r, p in zip(rows, probs, strict=True):
         no = p < t
         if mode == "rules":
