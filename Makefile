@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 TORCH_ARGS := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
 
-.PHONY: install browser postgres run ingest test unit evals evals-corpora check audit lock bench screenshot demo train clean
+.PHONY: install browser postgres redis nginx run ingest test unit evals evals-corpora check audit lock bench screenshot demo train clean
 
 install: $(STAMP)
 
@@ -40,13 +40,33 @@ postgres:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
+# Debian's redis-server for the shared limits' integration tests (FAQBOT_REDIS_URL: each
+# test run starts its own throwaway server on a loopback port, keeping nothing on disk).
+redis:
+	@if ! command -v redis-server >/dev/null && [ ! -x /usr/bin/redis-server ]; then \
+		echo "Installing Debian's redis-server for the shared limits' tests..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; \
+	fi
+
+# Debian's nginx for the replica topology tests (tests/topology/: nginx in front of two app
+# processes); each test run writes its own config and starts its own processes on loopback
+# ports, nothing is configured system-wide.
+NGINX ?= $(shell command -v nginx || echo /usr/sbin/nginx)
+nginx:
+	@if [ ! -x "$(NGINX)" ]; then \
+		echo "Installing Debian's nginx for the topology tests..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx >/dev/null; \
+	fi
+
 ingest: install
 	$(PY) -m bot.ingest
 
 run: install ingest
 	$(PY) app.py
 
-unit: install browser postgres
+unit: install browser postgres redis nginx
 	@set +e; FAQBOT_CHROMIUM=$(CHROMIUM) $(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
 

@@ -1,7 +1,8 @@
 """Serve the assistant: ``python app.py`` (``make run``). Settings come from ``FAQBOT_*``.
 
 The chat is at ``/``; ``/embed/``, ``/widget.js``, ``/api/ask`` and ``/healthz`` serve sites
-that embed it (see ``bot/serve/server.py``)."""
+that embed it (see ``bot/serve/server.py``). With ``FAQBOT_SITES_DIR`` set, every site of that
+folder is served under ``/s/<name>/`` instead (see ``bot/serve/sites.py``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import sys
 
 # No network here, and no telemetry from a student-facing app: off before gradio is imported.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+from starlette.types import ASGIApp
 
 from bot.config import Settings
 from bot.errors import FaqBotError
@@ -23,9 +26,12 @@ def main() -> int:
         settings = Settings.from_env()
         from bot.answer.chain import FaqChain
         from bot.serve.server import create_server, uvicorn_server
+        from bot.serve.sites import serve_sites
 
-        chain = FaqChain.from_settings(settings)
-        app = create_server(chain, settings)
+        if settings.sites_dir is not None:
+            app: ASGIApp = serve_sites(settings)
+        else:
+            app = create_server(FaqChain.from_settings(settings), settings)
     except FaqBotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -24,8 +24,9 @@ from typing import Any
 from benchmarks.common import RESULTS, machine_info
 
 PARTS = ("latency", "baseline", "backends", "cold_start", "load", "ingest_scaling")
-# Run only when named in --parts: the widget part needs Chromium, and its load alone is 90 s.
-OPTIONAL_PARTS = ("widget",)
+# Run only when named in --parts: the widget part needs Chromium, and its load alone is 90 s;
+# the site part ingests a 1,000-page site six times (minutes).
+OPTIONAL_PARTS = ("widget", "site")
 TOTAL_BUDGET_S = 510.0  # make bench must finish in 10 minutes, machine load and all
 
 
@@ -62,6 +63,10 @@ def _runner(name: str, quick: bool, started: float) -> Callable[[], dict[str, An
         from benchmarks import widget
 
         return lambda: widget.run(quick=quick)
+    if name == "site":
+        from benchmarks import site
+
+        return lambda: site.run(quick=quick)
     raise ValueError(f"unknown part {name!r}; parts: {', '.join(PARTS + OPTIONAL_PARTS)}")
 
 
@@ -188,6 +193,10 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
              f"{fit['seconds_per_1000_chunks']:.1f} s, {fit['r2']:.3f}",
              f"per-chunk time largest/x1 {_x(ing['seconds_per_chunk_ratio_largest_vs_x1'])}",
              ""))  # fmt: skip
+    if isinstance(results.get("site"), dict) and "error" not in results["site"]:
+        from benchmarks.site import bench_rows
+
+        out.extend(bench_rows(results["site"]))
     for name, part in results.items():
         if isinstance(part, dict) and "error" in part:
             add((name, "FAILED", part["error"][:60], "", ""))

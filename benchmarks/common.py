@@ -133,34 +133,41 @@ def timed_ms(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 # ----------------------------------------------------------------------------- corpora
-def headings(text: str, chunk_chars: int = 1000) -> set[str]:
-    """The guide's section titles, as the chunker sees them."""
-    from bot.ingest.chunking import chunk_document
-
-    return {
-        t for c in chunk_document(text, "guide.txt", chunk_chars) for t in c.section.split(" > ")
-    }
+# Page text a generated site page keeps once its menus and footers are out (measured on
+# 93-928 pages of ``site_gen``: 1.78-1.82 kB; a 19-page site has 1.3 kB a page), so x10 and
+# x100 hold about 10 and 100 guides of distinct text.
+SITE_PAGE_TEXT_BYTES = 1780
 
 
-def copy_of_guide(text: str, n: int, titles: set[str]) -> str:
-    """Copy n of the guide with every section title made distinct (copy 0 is the guide)."""
-    if n == 0:
-        return text
-    lines = [
-        f"{line.rstrip()} (site {n})" if line.strip() in titles else line
-        for line in text.splitlines()
-    ]
-    return "\n".join(lines) + "\n"
+def site_pages_for(copies: int, guide: Path = GUIDE) -> int:
+    """Pages of the generated site holding about ``copies`` guides' worth of page text."""
+    return max(5, round(copies * guide.stat().st_size / SITE_PAGE_TEXT_BYTES))
 
 
 def write_corpus(directory: Path, copies: int, guide: Path = GUIDE) -> Path:
-    """``copies`` files: the guide repeated, each copy with its own section names."""
+    """x1 is the guide; a larger size is a fictional college's pages (``site_gen``) with
+    about ``copies`` times its text, all distinct: copies of one text would be ingested as
+    one document (``bot.ingest.boilerplate``), so they would measure nothing."""
     directory.mkdir(parents=True, exist_ok=True)
-    text = guide.read_text(encoding="utf-8")
-    titles = headings(text)
-    for n in range(copies):
-        (directory / f"guide-{n:03d}.txt").write_text(copy_of_guide(text, n, titles), "utf-8")
+    if copies <= 1:
+        shutil.copy(guide, directory / guide.name)
+        return directory
+    from benchmarks.site_gen import generate_site
+
+    generate_site(directory, site_pages_for(copies, guide), seed=7, corpus=True)
     return directory
+
+
+def text_bytes(settings: Settings) -> tuple[int, int]:
+    """(UTF-8 bytes of text, documents) an ingest indexes from the corpus folder: what the
+    loaders read, less the site's boilerplate and duplicate pages."""
+    from bot.ingest.boilerplate import site_documents
+    from bot.ingest.corpus import corpus_documents, scan_corpus
+
+    limit = settings.max_file_bytes
+    documents, _ = corpus_documents(scan_corpus(settings.corpus_dir, limit), limit)
+    kept = site_documents(documents).documents
+    return sum(len(d.text.encode()) for d in kept), len(kept)
 
 
 def dir_bytes(path: Path) -> int:
@@ -180,12 +187,7 @@ class TempIndex:
 
 def temp_index(copies: int = 1, prefix: str = "bench-", **changes: Any) -> TempIndex:
     root = Path(tempfile.mkdtemp(prefix=prefix))
-    corpus = root / "corpus"
-    if copies == 1:
-        corpus.mkdir()
-        shutil.copy(GUIDE, corpus / GUIDE.name)
-    else:
-        write_corpus(corpus, copies)
+    corpus = write_corpus(root / "corpus", copies)
     settings = Settings(
         corpus_dir=corpus, index_dir=root / "index", data_dir=root / "data", **changes
     )
@@ -234,10 +236,15 @@ def part_main(
     result = run(quick=args.quick)
     print(json.dumps(result, indent=2))
     if result_file and not args.quick:
-        RESULTS.mkdir(exist_ok=True)
-        record = {"machine": machine_info(), "result": result}
-        (RESULTS / result_file).write_text(json.dumps(record, indent=2) + "\n")
+        save_result(result, RESULTS / result_file)
     return 0
+
+
+def save_result(result: dict[str, Any], path: Path) -> None:
+    """A part's figures with the machine they were taken on, as JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"machine": machine_info(), "result": result}
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
 @contextmanager

@@ -36,9 +36,9 @@ from benchmarks.common import (
     RESULTS,
     ROOT,
     load_cases,
-    machine_info,
     ratio,
     real_embeddings,
+    save_result,
     summary_ms,
     temp_index,
 )
@@ -390,9 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run(args.quick, args.clients, args.seconds, profile=args.profile)
     print(json.dumps(result, indent=2))
     if not args.quick:  # a run of its own is kept, whatever its size (the figures say it)
-        RESULTS.mkdir(exist_ok=True)
-        record = {"machine": machine_info(), "result": result}
-        (RESULTS / RESULT_FILE).write_text(json.dumps(record, indent=2) + "\n")
+        save_result(result, RESULTS / RESULT_FILE)
     return 0
 
 

@@ -27,8 +27,8 @@ from typing import Any
 from benchmarks.common import (
     RESULTS,
     load_cases,
-    machine_info,
     proc_status_kb,
+    save_result,
     served_app,
     summary_ms,
 )
@@ -168,9 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     shown = {k: v for k, v in result.items() if k != "rss_mb_over_time"}
     print(json.dumps(shown, indent=2))
     if not args.quick:
-        RESULTS.mkdir(exist_ok=True)
-        record = {"machine": machine_info(), "result": result}
-        (RESULTS / "soak.json").write_text(json.dumps(record, indent=2) + "\n")
+        save_result(result, RESULTS / "soak.json")
     return 0
 
 

@@ -88,6 +88,21 @@ def _token(env: Mapping[str, str], name: str) -> str:
     return raw
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def check_redis_url(raw: str, name: str = "FAQBOT_REDIS_URL") -> str:
+    """A Redis address as given ("" = none), or a ConfigError naming the setting."""
+    url = raw.strip()
+    if url and not url.lower().startswith(REDIS_SCHEMES):
+        shown = url.split("://")[0] + "://(rest hidden)" if "@" in url else url  # a password
+        raise ConfigError(
+            name, shown, "redis://host:port/db, rediss://... (TLS) or unix:///path/to/redis.sock, "
+            "or empty to count limits in each process",
+        )  # fmt: skip
+    return url
+
+
 @dataclass(frozen=True)
 class Profile:
     """Everything the assistant says about itself, so one codebase serves any college.
@@ -127,33 +142,55 @@ class Profile:
                 values[key] = raw.split("|") if key == "suggestions" else raw
         if "name" not in values and env.get("FAQBOT_TITLE", "").strip():
             values["name"] = env["FAQBOT_TITLE"]  # the older name of the setting
-        listed = values.pop("suggestions", [])
+        return cls.of(values)
+
+    @classmethod
+    def of(cls, values: Mapping[str, object]) -> Profile:
+        """A profile from checked values (as ``read_profile`` gives them)."""
+        listed = values.get("suggestions", [])
         asked = tuple(q.strip() for q in listed if q.strip()) if isinstance(listed, list) else ()
-        texts: dict[str, Any] = {k: str(v).strip() for k, v in values.items()}
+        texts: dict[str, Any] = {
+            k: str(v).strip() for k, v in values.items() if k in cls.KEYS and k != "suggestions"
+        }
         return cls(**texts, suggestions=asked)
 
 
-def _read_profile(path: Path) -> dict[str, object]:
+def _read_profile(path: Path, extra: tuple[str, ...] = ()) -> dict[str, object]:
+    """The profile file's keys, checked; ``extra``: more keys allowed (a site's settings),
+    returned as read for the caller to check."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError("FAQBOT_PROFILE", str(path), "an existing TOML file") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError("FAQBOT_PROFILE", str(path), f"a readable TOML file ({exc})") from None
-    unknown = sorted(set(data) - set(Profile.KEYS))
+    unknown = sorted(set(data) - set(Profile.KEYS) - set(extra))
     if unknown:
         raise ConfigError(
             "FAQBOT_PROFILE",
             str(path),
-            f"only the keys {', '.join(Profile.KEYS)} (not {', '.join(unknown)})",
+            f"only the keys {', '.join((*Profile.KEYS, *extra))} (not {', '.join(unknown)})",
         )
     suggestions = data.get("suggestions", [])
     if not isinstance(suggestions, list) or not all(isinstance(q, str) for q in suggestions):
         raise ConfigError("FAQBOT_PROFILE", str(path), "suggestions as a list of strings")
-    bad = [k for k, v in data.items() if k != "suggestions" and not isinstance(v, str)]
+    bad = [k for k, v in data.items() if k in Profile.KEYS and k != "suggestions"
+           and not isinstance(v, str)]  # fmt: skip
     if bad:
         raise ConfigError("FAQBOT_PROFILE", str(path), f"text values for {', '.join(bad)}")
     return dict(data)
+
+
+def read_profile(path: Path, extra: tuple[str, ...] = ()) -> dict[str, object]:
+    """A profile file's values, checked (ConfigError naming the file otherwise), without
+    the FAQBOT_<KEY> variables: a site's own file (``extra``: its other keys)."""
+    return _read_profile(path, extra)
+
+
+def token_from_env(name: str, env: Mapping[str, str] | None = None) -> str:
+    """The admin token in the environment variable ``name`` ("" if unset), checked like
+    FAQBOT_ADMIN_TOKEN: a site's profile names the variable, never the token itself."""
+    return _token(os.environ if env is None else env, name)
 
 
 @dataclass(frozen=True)
@@ -201,12 +238,20 @@ class Settings:
     log_retention_days: int = 90
     phone_region: str = "US"
     admin_token: str = ""  # empty: no /admin page
+    # Many sites in one deployment (bot/sites.py): the folder of site folders (None: one
+    # site, as configured here), and the name of the site these settings are for ("": the
+    # single site); it namespaces the site's log rows and limits.
+    sites_dir: Path | None = None
+    site: str = ""
+    # Per-client budgets in Redis, shared by every replica (bot/serve/ratelimit.py); empty:
+    # counted in each process, as for one server process.
+    redis_url: str = ""
     # Per corpus file: 2 MB of text is ~120 times the bundled 16 KB guide (a 300-page
     # catalogue is ~1 MB) and embeds in minutes; a 20 MB file held the lock for 40 minutes.
     max_file_bytes: int = 2_000_000
     # Web pages by address (bot/ingest/fetch.py). Pages fetched per ingest run, listed, sitemap
     # and crawled ones together; later ones are skipped and named.
-    fetch_max_pages: int = 200
+    fetch_max_pages: int = 2_000  # a whole college site (issue #25: 1,000 pages) with room
     fetch_max_bytes: int = 20_000_000  # per page; a larger one is skipped, not truncated
     fetch_timeout: float = 15.0  # seconds per request (connect, each read, the whole body)
     fetch_budget: float = 600.0  # seconds for the whole fetch; later pages are skipped
@@ -214,6 +259,9 @@ class Settings:
     # Private/loopback/link-local addresses are refused unless the listed URL is on one;
     # true allows them for every host (an intranet whose names resolve to 10.x addresses).
     fetch_allow_private: bool = False
+    # Requests at once per host (one at a time, the delay apart, where robots.txt sets a
+    # Crawl-delay): 1,000 pages one by one spend most of their time waiting on round trips.
+    fetch_concurrency: int = 4
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -251,6 +299,8 @@ class Settings:
             log_retention_days=_int(env, "FAQBOT_LOG_RETENTION_DAYS", d.log_retention_days),
             phone_region=_region(env, "FAQBOT_PHONE_REGION", d.phone_region),
             admin_token=_token(env, "FAQBOT_ADMIN_TOKEN"),
+            sites_dir=Path(env["FAQBOT_SITES_DIR"]) if env.get("FAQBOT_SITES_DIR") else None,
+            redis_url=check_redis_url(env.get("FAQBOT_REDIS_URL", "")),
             max_file_bytes=_int(env, "FAQBOT_MAX_FILE_BYTES", d.max_file_bytes),
             fetch_max_pages=_int(env, "FAQBOT_FETCH_MAX_PAGES", d.fetch_max_pages),
             fetch_max_bytes=_int(env, "FAQBOT_FETCH_MAX_BYTES", d.fetch_max_bytes),
@@ -258,6 +308,7 @@ class Settings:
             fetch_budget=_float(env, "FAQBOT_FETCH_BUDGET", d.fetch_budget),
             fetch_crawl_depth=_int(env, "FAQBOT_FETCH_CRAWL_DEPTH", d.fetch_crawl_depth, low=0),
             fetch_allow_private=_bool(env, "FAQBOT_FETCH_ALLOW_PRIVATE", d.fetch_allow_private),
+            fetch_concurrency=_int(env, "FAQBOT_FETCH_CONCURRENCY", d.fetch_concurrency, low=1),
         )
 
     @property

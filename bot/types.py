@@ -48,6 +48,7 @@ class Document:
     kind: str = "text"  # "txt" | "md" | "html" | "pdf" | "docx" | "web"
     sections: tuple[Section, ...] = ()
     page_starts: tuple[int, ...] = ()
+    canonical: str = ""  # the address the page names as its own (<link rel="canonical">)
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based PDF page holding ``offset``, or None for documents without pages."""
@@ -71,6 +72,19 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class SiteDocuments:
+    """A run's documents with what repeats across the site taken out: ``duplicates`` are
+    pages dropped as copies of another (reason "duplicate of <address>"),
+    ``boilerplate_blocks`` the distinct repeated blocks recognised (navigation, footers,
+    notices) and ``boilerplate_chars`` the characters they removed from all pages."""
+
+    documents: tuple[Document, ...]
+    duplicates: tuple[Skipped, ...] = ()
+    boilerplate_blocks: int = 0
+    boilerplate_chars: int = 0
+
+
+@dataclass(frozen=True)
 class FetchedPage:
     """One web page as fetched: its bytes, its final URL after same-host redirects, and the
     validators a conditional request sends next time. ``not_modified``: the server answered
@@ -86,6 +100,42 @@ class FetchedPage:
     not_modified: bool = False
     stale: bool = False
     links: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far one ingest stage has got: ``done`` of ``total`` (0: not known yet).
+
+    ``stage`` is "fetching" (pages), "loading" (files and pages parsed), "chunking"
+    (documents), "embedding" (texts) or "writing" (chunks and sentences stored)."""
+
+    stage: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class IngestCounts:
+    """What one ingest did, as its summary, /healthz and the admin page show it. Web pages:
+    ``fetched`` fresh, ``unchanged`` (304), ``failed`` (named with why in the summary; a
+    failed page's last good copy is still indexed). ``duplicates``: documents left out as
+    copies of another; ``boilerplate``: blocks repeated across pages, indexed once.
+    ``stages``: (stage, seconds) in the order they ran."""
+
+    time: float = 0.0  # Unix seconds when it finished
+    seconds: float = 0.0
+    files: int = 0  # corpus files read
+    pages: int = 0  # web pages indexed
+    fetched: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    boilerplate: int = 0
+    chunks: int = 0
+    sentences: int = 0
+    embedded: int = 0  # distinct texts embedded by this ingest
+    reused: int = 0  # distinct texts whose vectors came from the previous generation
+    stages: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

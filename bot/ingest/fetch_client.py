@@ -1,12 +1,15 @@
 """Fetching one URL politely and within bounds, for ``bot.ingest.fetch``: robots.txt per origin
-(Crawl-delay honoured up to a cap), at most 5 same-origin redirects, address checks (each
+(Crawl-delay honoured up to a cap, one request at a time then), at most ``concurrency``
+requests at once per host, at most 5 same-origin redirects, address checks (each
 host resolved once per run, and connections go to exactly the addresses checked), size
 and time caps, content-type filter, and conditional requests from the cache."""
 
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -40,13 +43,14 @@ _GUESS = {".md": "text/markdown", ".markdown": "text/markdown", ".docx": DOCX}
 class FetchLimits:
     """Bounds of one fetch run (``from_settings`` reads them from ``FAQBOT_FETCH_*``)."""
 
-    max_pages: int = 200
+    max_pages: int = 2_000  # as FAQBOT_FETCH_MAX_PAGES: a whole college site with room
     max_bytes: int = 20_000_000
     timeout: float = 15.0  # seconds per request
     total_seconds: float = 600.0  # the whole run; later pages are skipped
     crawl_depth: int = 0  # 0: listed and sitemap URLs only; n: follow links n steps
     allow_private: bool = False
     max_crawl_delay: float = 10.0  # a longer robots.txt Crawl-delay is capped to this
+    concurrency: int = 4  # requests at once per host (1 while robots.txt sets a Crawl-delay)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FetchLimits:
@@ -57,6 +61,7 @@ class FetchLimits:
             total_seconds=settings.fetch_budget,
             crawl_depth=settings.fetch_crawl_depth,
             allow_private=settings.fetch_allow_private,
+            concurrency=settings.fetch_concurrency,
         )
 
 
@@ -81,11 +86,14 @@ class Answer:
 
 def has_credentials(url: str) -> bool:
     """Whether ``url`` carries a user name or password (``https://user:pass@host/``)."""
-    return "@" in urlsplit(url).netloc
+    # Without an "@" there is none: most addresses are not parsed at all.
+    return "@" in url and "@" in urlsplit(url).netloc
 
 
 def redact(url: str) -> str:
     """``url`` without its user name and password, fit to be shown or stored."""
+    if "@" not in url:
+        return url
     parts = urlsplit(url)
     return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
 
@@ -193,16 +201,22 @@ class Fetcher:
         self.last_asked: dict[str, float] = {}
         self.resolved: dict[str, list[str]] = {}
         self.private_ok: set[str] = set()
+        # Pages are fetched from several threads (bot.ingest.fetch): the per-run tables
+        # above are filled under this lock, and each host gets a bounded number of slots.
+        self._lock = threading.RLock()
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._one_at_a_time: dict[str, threading.Lock] = {}
 
     def _lookup(self, host: str) -> list[str]:
         # Once per run: what was checked is what is connected to (see PinnedBackend).
         key = _host_key(host)
-        if key not in self.resolved:
-            try:
-                self.resolved[key] = list(self.resolve(host))
-            except OSError as exc:
-                raise Refused(f"cannot resolve host {host} ({exc})") from None
-        return self.resolved[key]
+        with self._lock:
+            if key not in self.resolved:
+                try:
+                    self.resolved[key] = list(self.resolve(host))
+                except OSError as exc:
+                    raise Refused(f"cannot resolve host {host} ({exc})") from None
+            return self.resolved[key]
 
     def trust_listed(self, urls: Iterable[str]) -> None:
         """A host the college listed on a private/loopback address may stay on one."""
@@ -275,21 +289,45 @@ class Fetcher:
         except httpx.HTTPError as exc:
             raise Refused(f"request failed ({type(exc).__name__}: {exc})") from None
 
-    def _wait_turn(self, url: str) -> None:
-        origin = webparse.origin_of(url)
-        delay = min(self._rules(url).crawl_delay(ROBOTS_TOKEN), self.limits.max_crawl_delay)
-        last = self.last_asked.get(origin)
-        if last is not None and delay > 0:
-            wait = last + delay - self.clock()
-            if wait > 0:
-                self.sleep(min(wait, max(0.0, self.deadline - self.clock())))
-        self.last_asked[origin] = self.clock()
+    def _delay(self, url: str) -> float:
+        return min(self._rules(url).crawl_delay(ROBOTS_TOKEN), self.limits.max_crawl_delay)
+
+    @contextmanager
+    def _turn(self, url: str) -> Iterator[None]:
+        """Hold one of the host's ``concurrency`` slots for one request; where robots.txt
+        asks for a Crawl-delay, the origin is also asked one request at a time, ``delay``
+        seconds apart (the delay is meaningless between parallel requests)."""
+        origin, host = webparse.origin_of(url), _host_key(webparse.host_of(url))
+        delay = self._delay(url)
+        with self._lock:
+            slots = self._slots.setdefault(
+                host, threading.BoundedSemaphore(max(1, self.limits.concurrency))
+            )
+            alone = self._one_at_a_time.setdefault(origin, threading.Lock())
+        with slots:
+            if delay <= 0:
+                yield
+                return
+            with alone:
+                last = self.last_asked.get(origin)
+                if last is not None:
+                    wait = last + delay - self.clock()
+                    if wait > 0:
+                        self.sleep(min(wait, max(0.0, self.deadline - self.clock())))
+                try:
+                    yield
+                finally:
+                    self.last_asked[origin] = self.clock()
 
     def _rules(self, url: str) -> webparse.RobotRules:
         origin = webparse.origin_of(url)
-        if origin not in self.robots:
-            self.robots[origin] = self._fetch_robots(origin)
-        return self.robots[origin]
+        rules = self.robots.get(origin)
+        if rules is None:
+            with self._lock:  # one robots.txt request per origin, whichever thread asks
+                if origin not in self.robots:
+                    self.robots[origin] = self._fetch_robots(origin)
+                rules = self.robots[origin]
+        return rules
 
     def _fetch_robots(self, origin: str) -> webparse.RobotRules:
         url = origin + "/robots.txt"
@@ -324,10 +362,9 @@ class Fetcher:
                 raise Refused("robots.txt could not be fetched (server error or no answer)")
             if not rules.allows(url, ROBOTS_TOKEN):
                 raise Refused("disallowed by robots.txt", keep_stale=False)
-            self._wait_turn(url)
             validators = self.cache.validators(url)
-            max_bytes = self.limits.max_bytes
-            resp, body, kind = self._request(url, validators, max_bytes, types)
+            with self._turn(url):
+                resp, body, kind = self._request(url, validators, self.limits.max_bytes, types)
             status = resp.status_code
             if status in REDIRECTS and resp.headers.get("location"):
                 target = webparse.normalize(urljoin(url, resp.headers["location"]))

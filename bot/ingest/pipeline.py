@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,79 +24,26 @@ from bot.config import MODEL_NAME, Settings
 from bot.errors import EmptyCorpusError, FaqBotError, IngestLockedError, NothingReadableError
 from bot.index.sentences import sentence_embed_text, sentence_pieces, split_sentences
 from bot.index.store import (
+    BASE_KEY,
     CHUNKER_VERSION,
+    HIDDEN_KEY,
     GenerationStore,
-    Location,
     Manifest,
     StoredSentence,
+    bases,
     drop_unfinished,
     open_location,
 )
+from bot.ingest._delta import plan_delta, reusable_vectors
+from bot.ingest.boilerplate import site_documents
 from bot.ingest.chunking import chunk_loaded
-from bot.ingest.corpus import corpus_documents, listed_urls, scan_corpus, web_documents
-from bot.types import Chunk, Document, FetchedPage, Skipped
+from bot.ingest.corpus import CorpusFiles, corpus_documents, listed_urls, scan_corpus, web_documents
+from bot.ingest.progress import ConsoleProgress, Report, Stages, Step
+from bot.ingest.report import RECORD_KEY, IngestResult, counts_record, skipped_text
+from bot.types import Chunk, Document, FetchedPage, IngestCounts, Skipped
 
-EMBED_BATCH = 64
+LOAD_BATCH = 20  # files or pages parsed between two progress events
 WEB_CACHE = "web"  # under the data folder: validators and last good copy of each page
-# The summary names what was skipped grouped by reason, a few names each, so its size is
-# bounded whatever a sitemap lists (the admin page keeps it).
-SUMMARY_GROUPS = 10
-SUMMARY_SAMPLES = 5
-SUMMARY_CHARS = 200  # per name and per reason
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    changed: bool
-    files: int
-    chunks: int
-    sentences: int
-    embedded: int  # texts that had to be embedded (the rest were reused)
-    seconds: float
-    generation: str
-    texts: int = 0  # distinct texts with vectors: chunks, sentences, clauses, list items
-    # Corpus files and web pages left out, with why: the ingest went on without them.
-    skipped: tuple[Skipped, ...] = ()
-
-    def summary(self) -> str:
-        if not self.changed:
-            head = (
-                f"Index is up to date: {self.files} files, {self.chunks} chunks "
-                f"(checked in {self.seconds:.2f} s); nothing to do."
-            )
-        else:
-            head = (
-                f"Ingested {self.files} files into {self.chunks} chunks and {self.sentences} "
-                f"sentences ({self.embedded} embedded, the rest reused) in {self.seconds:.1f} s."
-            )
-        if not self.skipped:
-            return head
-        n = len(self.skipped)
-        return f"{head}\nSkipped {n:,} file{'s' if n != 1 else ''}: {skipped_text(self.skipped)}."
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
-
-
-def skipped_text(skipped: Sequence[Skipped]) -> str:
-    """What was left out, by reason (the most common first): ``name (reason)`` for each of a
-    few, else the count and the first few names."""
-    groups: dict[str, list[str]] = {}
-    for entry in skipped:
-        groups.setdefault(entry.reason, []).append(entry.name)
-    ranked = sorted(groups.items(), key=lambda group: -len(group[1]))
-    parts: list[str] = []
-    for reason, names in ranked[:SUMMARY_GROUPS]:
-        if len(names) <= SUMMARY_SAMPLES:
-            parts.extend(f"{_clip(name)} ({_clip(reason)})" for name in names)
-        else:
-            sample = ", ".join(_clip(name) for name in names[:SUMMARY_SAMPLES])
-            parts.append(f"{len(names):,} × {_clip(reason)} (first {SUMMARY_SAMPLES}: {sample})")
-    if len(ranked) > SUMMARY_GROUPS:
-        rest = sum(len(names) for _reason, names in ranked[SUMMARY_GROUPS:])
-        parts.append(f"{rest:,} more for {len(ranked) - SUMMARY_GROUPS:,} other reasons")
-    return "; ".join(parts)
 
 
 def stored_sentences(chunks: list[Chunk]) -> list[StoredSentence]:
@@ -115,8 +62,42 @@ def by_name(*groups: Sequence[Skipped]) -> tuple[Skipped, ...]:
     return tuple(sorted((s for group in groups for s in group), key=lambda s: s.name))
 
 
-def chunk_corpus(documents: Sequence[Document], chunk_chars: int) -> list[Chunk]:
-    return [c for document in documents for c in chunk_loaded(document, chunk_chars)]
+def chunk_corpus(
+    documents: Sequence[Document], chunk_chars: int, step: Step | None = None
+) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for n, document in enumerate(documents, 1):
+        chunks.extend(chunk_loaded(document, chunk_chars))
+        if step is not None:
+            step(n, len(documents))
+    return chunks
+
+
+def load_all(
+    corpus: CorpusFiles, pages: Sequence[FetchedPage], max_chars: int, step: Step | None = None
+) -> tuple[list[Document], list[Skipped], list[Document], list[Skipped]]:
+    """Corpus files, then fetched pages, through their loaders, a batch at a time so that
+    progress moves: (documents, files left out, web documents, pages left out)."""
+    names, pages = list(corpus.files), list(pages)
+    total = len(names) + len(pages)
+    documents: list[Document] = []
+    unloadable: list[Skipped] = []
+    for i in range(0, len(names), LOAD_BATCH):
+        batch = CorpusFiles({name: corpus.files[name] for name in names[i : i + LOAD_BATCH]})
+        loaded, left_out = corpus_documents(batch, max_chars)
+        documents += loaded
+        unloadable += left_out
+        if step is not None:
+            step(min(i + LOAD_BATCH, len(names)), total)
+    web: list[Document] = []
+    unreadable: list[Skipped] = []
+    for i in range(0, len(pages), LOAD_BATCH):
+        loaded, left_out = web_documents(pages[i : i + LOAD_BATCH], max_chars)
+        web += loaded
+        unreadable += left_out
+        if step is not None:
+            step(len(names) + min(i + LOAD_BATCH, len(pages)), total)
+    return documents, unloadable, web, unreadable
 
 
 @contextmanager
@@ -156,14 +137,17 @@ def ingest(
     embeddings: Embeddings | None = None,
     *,
     force: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Report | None = None,
     urls: Sequence[str] = (),
     sitemaps: Sequence[str] = (),
     web_client: Any = None,
 ) -> IngestResult:
     """Build a new index generation from the corpus folder, ``corpus/urls.txt`` and the
-    ``urls``/``sitemaps`` given, unless the live one was built from exactly these."""
+    ``urls``/``sitemaps`` given, unless the live one was built from exactly these.
+    ``progress`` gets a :class:`bot.types.Progress` event as each stage starts, moves on and
+    ends (``bot.ingest.progress.ConsoleProgress`` shows them)."""
     started = time.perf_counter()
+    stages = Stages(progress)
     # Fails (a file too big, unreadable...) before the lock, the model or the index is touched.
     corpus = scan_corpus(settings.corpus_dir, settings.max_file_bytes)
     listed, listed_maps = listed_urls(settings.corpus_dir)
@@ -175,7 +159,18 @@ def ingest(
         live = location.read_manifest()  # no other ingest can swap it while the lock is held
         drop_unfinished(location, live)  # what an ingest killed mid-build left behind
         maps = [*listed_maps, *sitemaps]
-        pages, web_skipped = _fetch([*listed, *urls], maps, settings, web_client)
+        pages: list[FetchedPage] = []
+        web_skipped: list[Skipped] = []
+        if listed or urls or maps:
+            with stages.stage("fetching") as step:
+                seen = [0]  # pages finished, as the fetcher counts them
+
+                def fetched(done: int, total: int) -> None:
+                    seen[0] = max(seen[0], done)
+                    step(done, total)
+
+                pages, web_skipped = _fetch([*listed, *urls], maps, settings, web_client, fetched)
+                step(seen[0] or len(pages), seen[0] or len(pages))
         skipped = by_name(corpus.skipped, web_skipped)
         hashes = {
             **corpus.hashes(),
@@ -183,43 +178,77 @@ def ingest(
         }
         if not hashes:
             raise EmptyCorpusError(settings.corpus_dir)
+        fetch_counts = IngestCounts(
+            files=len(corpus.files),
+            pages=len(pages),
+            fetched=sum(not (p.not_modified or p.stale) for p in pages),
+            unchanged=sum(p.not_modified for p in pages),
+            failed=len(web_skipped),
+        )
         if not force and live is not None and is_current(live, hashes, settings):
             # What the build left out is still left out: name it again.
             left_out = [Skipped(*pair) for pair in live.extra.get("skipped", [])]
+            seconds = time.perf_counter() - started
             return IngestResult(
                 False,
                 len(hashes),
                 live.chunks,
                 live.sentences,
                 0,
-                time.perf_counter() - started,
+                seconds,
                 live.generation,
                 skipped=by_name(skipped, left_out),
+                counts=_finished(fetch_counts, stages, seconds, chunks=live.chunks),
             )
         # A file or page no loader can use costs itself, never the rest of the ingest.
-        documents, unloadable = corpus_documents(corpus, settings.max_file_bytes)
-        web, unreadable = web_documents(pages, settings.max_file_bytes)
+        with stages.stage("loading", len(corpus.files) + len(pages)) as step:
+            documents, unloadable, web, unreadable = load_all(
+                corpus, pages, settings.max_file_bytes, step
+            )
         unloaded = by_name(unloadable, unreadable)
         skipped = by_name(skipped, unloaded)
         if not documents and not web:
             raise NothingReadableError(len(hashes), skipped_text(skipped))
-        if embeddings is None:  # loaded only once there is something to embed
-            from bot.index.embedding import MiniLMEmbeddings
+        # What every page repeats (menus, footers, notices) out; copies of a page as one.
+        site = site_documents([*documents, *web])
+        duplicates, boilerplate = len(site.duplicates), site.boilerplate_blocks
+        skipped = by_name(skipped, site.duplicates)
+        with stages.stage("chunking", len(site.documents)) as step:
+            chunks = chunk_corpus(site.documents, settings.chunk_chars, step)
+            sentences = stored_sentences(chunks)
+        with stages.stage("embedding") as step:
+            if embeddings is None:  # loaded only once there is something to embed
+                from bot.index.embedding import MiniLMEmbeddings
 
-            embeddings = MiniLMEmbeddings()
-        chunks = chunk_corpus([*documents, *web], settings.chunk_chars)
-        sentences = stored_sentences(chunks)
-        reuse_chunks, reuse_sentences = _reusable_vectors(location, live, embeddings)
-        generation = f"g{time.time_ns():x}"
-        store = GenerationStore(location, generation, embeddings)
-        texts_needed = [c.embed_text for c in chunks] + [s.embed_text for s in sentences]
-        known = {**reuse_sentences, **reuse_chunks}
-        fresh = _embed_missing(embeddings, texts_needed, known, progress)
+                embeddings = MiniLMEmbeddings()
+            # Few sources changed: write only theirs, over the base the live index reads.
+            plan = None if force else plan_delta(location, live, chunks, settings, embeddings)
+            rows = chunks if plan is None else [c for c in chunks if c.source in plan.sources]
+            row_ids = {c.id for c in rows}
+            sentence_rows = [s for s in sentences if s.chunk_id in row_ids]
+            texts_needed = [c.embed_text for c in rows] + [s.embed_text for s in sentence_rows]
+            reuse_chunks, reuse_sentences = reusable_vectors(location, live, embeddings, plan)
+            known = {**reuse_sentences, **reuse_chunks}
+            step(0, len({t for t in texts_needed if t not in known}))
+            fresh = _embed_missing(embeddings, texts_needed, known, step)
         vectors = {**known, **fresh}
-        store.add_chunks(chunks, [vectors[c.embed_text] for c in chunks])
-        store.add_sentences(sentences, [vectors[s.embed_text] for s in sentences])
+        generation = f"g{time.time_ns():x}"
+        with stages.stage("writing", len(rows) + len(sentence_rows)) as step:
+            store = GenerationStore(location, generation, embeddings)
+            store.add_chunks(rows, [vectors[c.embed_text] for c in rows])
+            step(len(rows), len(rows) + len(sentence_rows))
+            store.add_sentences(sentence_rows, [vectors[s.embed_text] for s in sentence_rows])
         seconds = time.perf_counter() - started
         whole_sentences = sum(s.piece == 0 for s in sentences)
+        # Every text the index reads: a delta's others are reused where they are stored.
+        texts = len({c.embed_text for c in chunks} | {s.embed_text for s in sentences})
+        pages_kept = sum(bool(d.url) for d in site.documents)  # a local file has no address
+        counts = _finished(
+            fetch_counts, stages, seconds, files=len(site.documents) - pages_kept,
+            pages=pages_kept, failed=fetch_counts.failed + len(unreadable), duplicates=duplicates,
+            boilerplate=boilerplate, chunks=len(chunks), sentences=whole_sentences,
+            embedded=len(fresh), reused=texts - len(fresh),
+        )  # fmt: skip
         manifest = Manifest(
             generation=generation,
             model=MODEL_NAME,
@@ -229,11 +258,17 @@ def ingest(
             sentences=whole_sentences,
             created=time.time(),
             seconds=round(seconds, 3),
-            extra={"chunker": CHUNKER_VERSION, "skipped": [[s.name, s.reason] for s in unloaded]},
+            extra={
+                "chunker": CHUNKER_VERSION,
+                "skipped": [[s.name, s.reason] for s in unloaded],
+                RECORD_KEY: counts_record(counts),  # /healthz and the admin page show it
+                **({BASE_KEY: plan.base, HIDDEN_KEY: list(plan.hidden)} if plan else {}),
+            },
         )
         location.write_manifest(manifest)  # the swap: readers now open the new generation
-        # Keep the previous generation: a server that has not reloaded yet still reads it.
-        location.drop_generations({generation, live.generation if live else ""})
+        # Keep the previous generation: a server that has not reloaded yet still reads it;
+        # and the base each of the two reads through.
+        location.drop_generations(bases(manifest) | bases(live))
         return IngestResult(
             True,
             len(hashes),
@@ -242,51 +277,69 @@ def ingest(
             len(fresh),
             seconds,
             generation,
-            len(set(texts_needed)),
+            texts,
             skipped,
+            counts,
         )
 
 
+def _finished(counts: IngestCounts, stages: Stages, seconds: float, **more: int) -> IngestCounts:
+    """The counts with when the ingest ended, how long it and each stage took."""
+    return replace(
+        counts, time=time.time(), seconds=round(seconds, 3), stages=tuple(stages.seconds), **more
+    )
+
+
 def _fetch(
-    urls: list[str], sitemaps: list[str], settings: Settings, client: Any
+    urls: list[str],
+    sitemaps: list[str],
+    settings: Settings,
+    client: Any,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[FetchedPage], list[Skipped]]:
     """The listed web pages (a conditional request each: an unchanged site costs a 304 per
-    page); a page that fails is named and its last good copy, if any, kept."""
+    page), a few at a time per host; a page that fails is named and its last good copy, if
+    any, kept. ``progress(done, total)`` as pages finish."""
     if not urls and not sitemaps:
         return [], []
     from bot.ingest.fetch import FetchLimits, fetch_site
 
     limits = FetchLimits.from_settings(settings)
-    result = fetch_site(urls, sitemaps, settings.data_dir / WEB_CACHE, limits, client)
+    cache = settings.data_dir / WEB_CACHE
+    result = fetch_site(urls, sitemaps, cache, limits, client, progress=progress)
     return [p for p in result.pages if p.content], list(result.skipped)
 
 
-def _reusable_vectors(
-    location: Location, live: Manifest | None, embeddings: Embeddings
-) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    if live is None or live.model != MODEL_NAME:
-        return {}, {}
-    try:
-        old = GenerationStore(location, live.generation, embeddings)
-        return old.vectors_by_text("chunks"), old.vectors_by_text("sentences")
-    except Exception:  # an unreadable old generation only costs re-embedding
-        return {}, {}
+# Texts per model call: enough batches for every core, few enough that progress moves.
+_EMBED_GROUP = 512
 
 
 def _embed_missing(
     embeddings: Embeddings,
     texts: Sequence[str],
-    known: dict[str, list[float]],
+    known: dict[str, Any],
     progress: Callable[[int, int], None] | None,
-) -> dict[str, list[float]]:
-    missing = [t for t in dict.fromkeys(texts) if t not in known]
-    out: dict[str, list[float]] = {}
-    for i in range(0, len(missing), EMBED_BATCH):
-        batch = missing[i : i + EMBED_BATCH]
-        out.update(zip(batch, embeddings.embed_documents(batch), strict=True))
+) -> dict[str, Any]:
+    """Vectors (float32 rows) of the texts ``known`` lacks. They go to the model in order of
+    length, so each batch pads its texts to about their own length (ingest's texts run from
+    3 to 256 word pieces; in arrival order a batch pads all of them to its longest)."""
+    missing = sorted((t for t in dict.fromkeys(texts) if t not in known), key=len)
+    out: dict[str, Any] = {}
+    for i in range(0, len(missing), _EMBED_GROUP):
+        group = missing[i : i + _EMBED_GROUP]
+        out.update(zip(group, _embed_rows(embeddings, group), strict=True))
         if progress:
-            progress(min(i + EMBED_BATCH, len(missing)), len(missing))
+            progress(min(i + _EMBED_GROUP, len(missing)), len(missing))
     return out
+
+
+def _embed_rows(embeddings: Embeddings, texts: list[str]) -> Any:
+    """One float32 row per text: 100,000 vectors as Python floats would take ~1.2 GB."""
+    import numpy as np
+
+    as_array = getattr(embeddings, "embed_array", None)  # MiniLMEmbeddings: no float lists
+    vectors = as_array(texts) if as_array else embeddings.embed_documents(texts)
+    return np.asarray(vectors, dtype=np.float32)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,29 +353,37 @@ def main(argv: list[str] | None = None) -> int:
         "--sitemap", action="append", default=[], metavar="URL",
         help="also ingest the pages this sitemap.xml lists (repeatable)",
     )  # fmt: skip
+    parser.add_argument(
+        "--site", action="append", default=[], metavar="NAME",
+        help="build this site of FAQBOT_SITES_DIR (repeatable)",
+    )  # fmt: skip
+    parser.add_argument("--all", action="store_true", help="build every site of FAQBOT_SITES_DIR")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    bar = None
+    # Progress on stderr (bars on a terminal, plain lines in a log), the summary on stdout.
+    progress = ConsoleProgress(sys.stderr)
+    if args.site or args.all or settings.sites_dir is not None:
+        if args.all and (args.url or args.sitemap):
+            parser.error("--url and --sitemap name one site's pages: use --site, or urls.txt")
+        from bot.ingest.sites import ingest_sites
 
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            from tqdm import tqdm
-
-            bar = tqdm(total=total, desc="embedding", unit="text", file=sys.stderr)
-        bar.n = done
-        bar.refresh()
-
+        try:
+            return ingest_sites(
+                settings, args.site, args.all, ingest, force=args.force, progress=progress,
+                urls=args.url, sitemaps=args.sitemap,
+            )  # fmt: skip
+        finally:
+            progress.close()
     try:
         result = ingest(
             settings, force=args.force, progress=progress, urls=args.url, sitemaps=args.sitemap
         )
     except FaqBotError as exc:
+        progress.close()
         print(f"ingest failed: {exc}", file=sys.stderr)
         return 1
     finally:
-        if bar is not None:
-            bar.close()
+        progress.close()
     print(result.summary())
     return 0
 

@@ -1,6 +1,10 @@
 """The question log's database: SQLite in the data folder by default, PostgreSQL (or any
 SQLAlchemy URL) for several replicas. Same tables and queries on both.
 
+Every question and vote row carries its ``site`` (bot/sites.py; "" for the single site), and
+a store reads and writes one site's rows only, so sites sharing a database (PostgreSQL) never
+see each other's. A database made before the column existed gets it (default "") on opening.
+
 Three tables: ``questions`` (one row per question, already scrubbed by bot/insights/questionlog.py),
 ``votes`` (every thumbs click; a question's vote is the latest one of its session and turn)
 and ``meta`` (the client-hash salt, which feedback files were imported). Writes come from
@@ -33,7 +37,9 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
@@ -65,6 +71,7 @@ questions = Table(
     Column("score", Float, nullable=False, default=0.0),
     Column("latency_ms", Float, nullable=False, default=0.0),
     Column("client", String(32), nullable=False, default=""),  # salted daily hash, or ""
+    Column("site", String(40), nullable=False, default="", server_default=""),
     Index("questions_time", "time"),
     Index("questions_turn", "session", "turn"),
 )  # fmt: skip
@@ -79,9 +86,13 @@ votes = Table(
     Column("answer", Text, nullable=False, default=""),
     Column("abstained", Boolean, nullable=False, default=False),
     Column("sections", Text, nullable=False, default="[]"),  # JSON list of cited sections
+    Column("site", String(40), nullable=False, default="", server_default=""),
     Index("votes_time", "time"),
     Index("votes_turn", "session", "turn"),
 )  # fmt: skip
+# Every read is of one site's rows in a time window.
+questions_site = Index("questions_site_time", questions.c.site, questions.c.time)
+votes_site = Index("votes_site_time", votes.c.site, votes.c.time)
 meta = Table(
     "meta", metadata,
     Column("key", String(100), primary_key=True),
@@ -117,10 +128,11 @@ def engine_for(url: str) -> Engine:
 
 
 class LogStore:
-    """One database of the question log; thread-safe (one engine, a connection per call)."""
+    """One site's rows of a question log database (``site`` "": the single site's);
+    thread-safe (one engine, a connection per call)."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, site: str = "") -> None:
+        self.url, self.site = url, site
         try:
             self.engine = engine_for(url)
         except (SQLAlchemyError, ValueError, ImportError) as exc:
@@ -133,6 +145,7 @@ class LogStore:
         for attempt in range(CREATE_ATTEMPTS):
             try:
                 metadata.create_all(self.engine)
+                _add_site_columns(self.engine)
                 return
             except (IntegrityError, ProgrammingError, OperationalError) as exc:
                 # Another process created them between the check and CREATE: look again.
@@ -148,9 +161,12 @@ class LogStore:
         """Rows as given (the caller has scrubbed them), in one transaction."""
         with self.engine.begin() as conn:
             if asked:
-                conn.execute(questions.insert(), [_question_values(q) for q in asked])
+                rows = [{**_question_values(q), "site": self.site} for q in asked]
+                conn.execute(questions.insert(), rows)
             if voted:
-                conn.execute(votes.insert(), [_vote_values(v) for v in voted])
+                conn.execute(
+                    votes.insert(), [{**_vote_values(v), "site": self.site} for v in voted]
+                )
 
     def import_votes(self, digest: str, voted: Iterable[LoggedVote]) -> bool:
         """Add an old feedback file's votes once: False if a file with this content
@@ -160,16 +176,19 @@ class LogStore:
             if conn.execute(select(meta.c.value).where(meta.c.key == key)).first():
                 return False
             conn.execute(meta.insert(), {"key": key, "value": str(time.time())})
-            rows = [_vote_values(v) for v in voted]
+            rows = [{**_vote_values(v), "site": self.site} for v in voted]
             if rows:
                 conn.execute(votes.insert(), rows)
         return True
 
     def purge(self, before: float) -> int:
-        """Delete questions and votes older than ``before`` (Unix seconds); rows deleted."""
+        """Delete this site's questions and votes older than ``before`` (Unix seconds); rows
+        deleted."""
+        old_q = (questions.c.time < before) & (questions.c.site == self.site)
+        old_v = (votes.c.time < before) & (votes.c.site == self.site)
         with self.engine.begin() as conn:
-            gone = conn.execute(questions.delete().where(questions.c.time < before)).rowcount
-            gone += conn.execute(votes.delete().where(votes.c.time < before)).rowcount
+            gone = conn.execute(questions.delete().where(old_q)).rowcount
+            gone += conn.execute(votes.delete().where(old_v)).rowcount
         return int(gone)
 
     def salt(self) -> str:
@@ -208,7 +227,7 @@ class LogStore:
         "unanswered" (abstained) or "down" (its latest vote is a thumbs-down)."""
         vote = _latest_vote()
         query = select(questions, vote.label("vote"))
-        query = _filtered(query, vote, since, until, search, only)
+        query = _filtered(query, vote, since, until, search, only, self.site)
         query = query.order_by(questions.c.time.desc(), questions.c.id.desc()).offset(offset)
         if limit is not None:
             query = query.limit(limit)
@@ -220,13 +239,14 @@ class LogStore:
     ) -> int:
         vote = _latest_vote()
         query = _filtered(select(func.count()).select_from(questions), vote, since, until,
-                          search, only)  # fmt: skip
+                          search, only, self.site)  # fmt: skip
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
     def votes(self, since: float = 0.0) -> list[LoggedVote]:
         """Every click since ``since``, oldest first."""
-        query = select(votes).where(votes.c.time >= since).order_by(votes.c.time, votes.c.id)
+        query = select(votes).where(votes.c.time >= since, votes.c.site == self.site)
+        query = query.order_by(votes.c.time, votes.c.id)
         with self.engine.connect() as conn:
             return [_vote(r._mapping) for r in conn.execute(query)]
 
@@ -236,6 +256,7 @@ def _latest_vote() -> Any:
     return (
         select(votes.c.vote)
         .where(votes.c.session == questions.c.session, votes.c.turn == questions.c.turn)
+        .where(votes.c.site == questions.c.site)
         .where(questions.c.session != "", questions.c.turn >= 0)
         .order_by(votes.c.time.desc(), votes.c.id.desc())
         .limit(1)
@@ -245,11 +266,11 @@ def _latest_vote() -> Any:
 
 
 def _filtered(
-    query: Any, vote: Any, since: float, until: float | None, search: str, only: str
+    query: Any, vote: Any, since: float, until: float | None, search: str, only: str, site: str
 ) -> Any:
     if only not in ONLY:
         raise ValueError(f"only must be one of {ONLY}, not {only!r}")
-    query = query.where(questions.c.time >= since)
+    query = query.where(questions.c.site == site, questions.c.time >= since)
     if until is not None:
         query = query.where(questions.c.time < until)
     if search.strip():
@@ -259,6 +280,26 @@ def _filtered(
     elif only == "down":
         query = query.where(vote == "down")
     return query
+
+
+def _add_site_columns(engine: Engine) -> None:
+    """The ``site`` column and index on a log made before sites existed (its rows are the
+    single site's, ""). Another process may add them first: that is fine."""
+    for table in (questions, votes):
+        if "site" in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+            continue
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    text(
+                        f"ALTER TABLE {table.name} ADD COLUMN site VARCHAR(40) NOT NULL DEFAULT ''"
+                    )
+                )
+        except (OperationalError, ProgrammingError):
+            if "site" not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                raise
+    for index in (questions_site, votes_site):
+        index.create(engine, checkfirst=True)
 
 
 def _question_values(q: LoggedQuestion) -> dict[str, Any]:

@@ -332,12 +332,13 @@ def _old_vote(record: Mapping[str, Any], clean: Callable[[str], str]) -> LoggedV
 
 
 def open_log(settings: Settings) -> QuestionLog | NoLog:
-    """The log the settings ask for: off, or SQLite/PostgreSQL per ``settings.log_url``."""
+    """The log the settings ask for: off, or SQLite/PostgreSQL per ``settings.log_url``,
+    rows of ``settings.site`` only."""
     if not settings.question_log:
         return NoLog()
-    url = settings.log_url
+    url, site = settings.log_url, settings.site
     return QuestionLog(
-        lambda: LogStore(url),
+        lambda: LogStore(url, site),
         retention_days=settings.log_retention_days,
         region=settings.phone_region,
         feedback_dir=Path(settings.data_dir),

@@ -14,7 +14,10 @@ answer, the log itself and its export, and a button that re-ingests the pages.
 Off (404 everywhere) unless ``settings.admin_token`` is set. Every route takes
 ``Authorization: Bearer <token>`` (for scripts) or the session cookie (browsers), which
 holds an expiry and its HMAC keyed by the token, never the token: changing the token ends
-every session. Logged questions are hostile input: the page escapes every one of them.
+every session. A site of many (bot/serve/sites.py) also takes the deployment's token; its
+cookies name the site, so one site's session never opens another's page. Every link,
+redirect and the cookie's path start with the request's root_path (``/s/<name>`` there).
+Logged questions are hostile input: the page escapes every one of them.
 """
 
 from __future__ import annotations
@@ -22,17 +25,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-import hashlib
-import hmac
 import logging
-import re
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -43,33 +42,30 @@ from bot.config import Settings
 from bot.errors import FaqBotError
 from bot.insights.grouping import parse_since
 from bot.serve import admin_page
-from bot.serve.admin_page import IngestResult, csv_lines, jsonl, utc
+from bot.serve._admin_auth import NUMBER, SESSION_SECONDS, Attempts, Sessions, is_https, same_origin
+from bot.serve.admin_export import csv_lines, jsonl
+from bot.serve.admin_page import IngestResult, utc
 from bot.serve.guard import ADMIN_CSP
-from bot.serve.ratelimit import RateLimiter, client_key, is_trusted
-from bot.types import Insights, QuestionRow
+from bot.serve.ratelimit import client_key
+from bot.types import IngestCounts, Insights, QuestionRow
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "admin"  # the stylesheet and the icon (package data)
 ASSETS = {"admin.css": "text/css; charset=utf-8", "icon.svg": "image/svg+xml"}
 COOKIE = "faqbot_admin"
-SESSION_SECONDS = 12 * 3600
 PAGE_SIZE = 50
 DEFAULT_WINDOW = "30d"
 EXPORT_BATCH = 500
-LOGIN_PER_MINUTE, LOGIN_PER_DAY = 10, 200  # failed token attempts per client
 REINGEST_WAIT = 20.0  # seconds the button's request waits for the summary before it returns
 CSP = ADMIN_CSP  # also set by bot/serve/guard.py on every /admin response, routed or not
 HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Content-Security-Policy": CSP,
            "X-Content-Type-Options": "nosniff"}  # fmt: skip
 PUBLIC = {"/admin/login", "/admin/logout", *(f"/admin/{name}" for name in ASSETS)}  # no login
 PAGES = {"/admin", "/admin/log"}  # what a browser opens: these answer 401 with the login form
-NEED_LOGIN = "Log in at /admin first, or send the header Authorization: Bearer <token>."
+NEED_LOGIN = "Log in at {root}/admin first, or send the header Authorization: Bearer <token>."
 CROSS_SITE = "Refused: this form must be sent from the admin page itself, on this host."
 TOO_MANY_TRIES = "Too many wrong tokens from your address. Wait a minute and try again."
 CRASHED = "The re-ingest failed unexpectedly; the server log has the details."
-# A number as this app writes one: ASCII digits only (str.isdigit() takes "²", which int()
-# then refuses), and short enough for int() (Python refuses over 4,300 digits).
-NUMBER = re.compile(r"[0-9]{1,12}")
 BAD_UNTIL = "The chart's until must be Unix seconds (digits) up to a day from now."
 
 
@@ -86,6 +82,7 @@ class LogReader(Protocol):
 
 InsightsFn = Callable[[float, float], Insights]
 ReingestFn = Callable[[], str]
+BuiltFn = Callable[[], IngestCounts | None]
 
 
 def window(text: str, now: float) -> tuple[str, float]:
@@ -110,58 +107,6 @@ def window_rows(log: LogReader, since: float, until: float) -> Iterator[Question
         if len(batch) < EXPORT_BATCH:
             return
         offset += EXPORT_BATCH
-
-
-class Sessions:
-    """The token check and the session cookie: ``<expiry>.<hmac(token, expiry)>``."""
-
-    def __init__(self, token: str) -> None:
-        self.key = token.encode()
-
-    def token_ok(self, given: str) -> bool:
-        return bool(self.key) and hmac.compare_digest(given.encode(), self.key)
-
-    def _mac(self, expiry: int) -> str:
-        message = f"faqbot-admin-session:{expiry}".encode()
-        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
-
-    def cookie(self, now: float) -> str:
-        expiry = int(now) + SESSION_SECONDS
-        return f"{expiry}.{self._mac(expiry)}"
-
-    def cookie_ok(self, value: str, now: float) -> bool:
-        expiry, _, mac = value.partition(".")
-        if not self.key or not NUMBER.fullmatch(expiry):
-            return False
-        if not now < int(expiry) <= now + SESSION_SECONDS:
-            return False
-        return hmac.compare_digest(mac.encode(), self._mac(int(expiry)).encode())
-
-
-class Attempts:
-    """Wrong tokens per client: after LOGIN_PER_MINUTE of them in a minute a client is
-    refused for a minute before its token is even compared (the right one too), so
-    guessing cannot go on at full speed."""
-
-    MAX_LOCKED = 10_000
-
-    def __init__(self) -> None:
-        # The failure the limiter refuses is the one that reaches the limit: it starts the lock.
-        self.failures = RateLimiter(LOGIN_PER_MINUTE - 1, LOGIN_PER_DAY - 1)
-        self.locked: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def blocked(self, key: str, now: float) -> bool:
-        return self.locked.get(key, 0.0) > now  # a dict read is atomic
-
-    def failed(self, key: str, now: float) -> None:
-        if self.failures.allow(key, now):
-            return
-        with self._lock:
-            self.locked[key] = now + 60.0
-            self.locked.move_to_end(key)
-            while len(self.locked) > self.MAX_LOCKED:
-                self.locked.popitem(last=False)
 
 
 class Reingest:
@@ -197,27 +142,6 @@ class Reingest:
         future.set_result(result)
 
 
-def same_origin(request: Request, trusted: tuple[str, ...]) -> bool:
-    """A POST from this host's own pages: its Origin, when sent, names this host (the one a
-    trusted proxy forwarded for), and the browser does not call it cross-site."""
-    if request.headers.get("sec-fetch-site", "") == "cross-site":
-        return False
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True  # not a browser, or an old one: SameSite=Strict still keeps the cookie
-    host = request.headers.get("host", "")
-    peer = request.client.host if request.client else ""
-    if is_trusted(peer, trusted) and request.headers.get("x-forwarded-host"):
-        host = request.headers["x-forwarded-host"].split(",")[0].strip()
-    return origin != "null" and urlsplit(origin).netloc.lower() == host.lower()
-
-
-def is_https(request: Request, trusted: tuple[str, ...]) -> bool:
-    peer = request.client.host if request.client else ""
-    forwarded = request.headers.get("x-forwarded-proto", "") if is_trusted(peer, trusted) else ""
-    return request.url.scheme == "https" or forwarded.split(",")[0].strip() == "https"
-
-
 def secure(response: Response) -> Response:
     response.headers.update(HEADERS)
     return response
@@ -229,16 +153,27 @@ def admin_router(
     insights: InsightsFn,
     reingest: ReingestFn,
     clock: Callable[[], float] = time.time,
+    last_ingest: BuiltFn = lambda: None,
+    more_tokens: Sequence[str] = (),
 ) -> APIRouter:
-    sessions, attempts = Sessions(settings.admin_token), Attempts()
+    """The admin routes. ``last_ingest``: the counts of the ingest that built the index
+    being served (kept with the index, so also one run from the command line).
+    ``more_tokens``: tokens that open the page besides ``settings.admin_token`` (a site's
+    page: the deployment's); the page stays off while ``settings.admin_token`` is empty."""
+    sessions = Sessions((settings.admin_token, *more_tokens), settings.site)
+    attempts = Attempts(settings)
     trusted, title = settings.trusted_proxies, settings.title
     job = Reingest(reingest, clock)
     # The page and its chart ask for the same window one after the other (the chart's URL
     # carries the page's ``until``), and grouping the questions is the slow part.
     window_insights = functools.lru_cache(maxsize=4)(insights)
 
-    def login_form(message: str = "", status: int = 401) -> Response:
-        page = admin_page.login_page(title, message)
+    def root(request: Request) -> str:
+        """Where this app is mounted ("" at the top, "/s/<name>" for a site of many)."""
+        return str(request.scope.get("root_path", "")).rstrip("/")
+
+    def login_form(request: Request, message: str = "", status: int = 401) -> Response:
+        page = admin_page.login_page(title, message, root(request))
         return HTMLResponse(page, status_code=status, headers={"WWW-Authenticate": "Bearer"})
 
     def refusal(request: Request, path: str) -> Response | None:
@@ -254,14 +189,15 @@ def admin_router(
         if scheme.lower() == "bearer":
             if attempts.blocked(client, now):
                 return PlainTextResponse(TOO_MANY_TRIES, status_code=429)
-            if sessions.token_ok(given.strip()):
+            if sessions.token(given.strip()) is not None:
                 return None
             attempts.failed(client, now)
         elif sessions.cookie_ok(request.cookies.get(COOKIE, ""), now):
             return None
         if path in PAGES and request.method == "GET":
-            return login_form()
-        return PlainTextResponse(NEED_LOGIN, 401, headers={"WWW-Authenticate": "Bearer"})
+            return login_form(request)
+        need = NEED_LOGIN.format(root=root(request))
+        return PlainTextResponse(need, 401, headers={"WWW-Authenticate": "Bearer"})
 
     class AdminRoute(APIRoute):
         """Every route's gate and headers in one place, so no route can forget them."""
@@ -279,7 +215,9 @@ def admin_router(
                         response = PlainTextResponse("Bad request", status_code=400)
                     except FaqBotError as exc:  # the log's database is down, ...: say so
                         logger.warning("admin page %s: %s", path, exc)
-                        page = admin_page.message_page(title, "Not available", str(exc), "error")
+                        page = admin_page.message_page(
+                            title, "Not available", str(exc), "error", root(request)
+                        )
                         response = HTMLResponse(page, status_code=503)
                 return secure(response)
 
@@ -288,37 +226,42 @@ def admin_router(
     router = APIRouter(route_class=AdminRoute, include_in_schema=False)
 
     @router.get("/admin")
-    def overview(since: str = DEFAULT_WINDOW) -> Response:
+    def overview(request: Request, since: str = DEFAULT_WINDOW) -> Response:
         until = float(int(clock()) + 1)  # whole seconds (the chart's URL), this one included
         label, start = window(since, until)
         found = window_insights(start, until)
-        page = admin_page.overview_page(title, label, found, job.started, job.last)
+        page = admin_page.overview_page(
+            title, label, found, job.started, job.last, last_ingest(), root(request)
+        )
         return HTMLResponse(page)
 
     @router.post("/admin/login")
     async def login(request: Request) -> Response:
         now, client = clock(), client_key(request, trusted)
         if attempts.blocked(client, now):
-            return login_form(TOO_MANY_TRIES, status=429)
+            return login_form(request, TOO_MANY_TRIES, status=429)
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
-        if not sessions.token_ok(form.get("token", [""])[0].strip()):
+        key = sessions.token(form.get("token", [""])[0].strip())
+        if key is None:
             attempts.failed(client, now)
-            return login_form("Wrong token. Check it and try again.")
-        response = RedirectResponse("/admin", status_code=303)
-        response.set_cookie(COOKIE, sessions.cookie(now), SESSION_SECONDS, path="/admin",
+            return login_form(request, "Wrong token. Check it and try again.")
+        home = root(request) + "/admin"
+        response = RedirectResponse(home, status_code=303)
+        response.set_cookie(COOKIE, sessions.cookie(key, now), SESSION_SECONDS, path=home,
                             secure=is_https(request, trusted), httponly=True,
                             samesite="strict")  # fmt: skip
         return response
 
     @router.get("/admin/logout")
-    def logout_page() -> Response:
+    def logout_page(request: Request) -> Response:
         # A GET never logs out (a link or an image on another site could): it offers the button.
-        return HTMLResponse(admin_page.logout_page(title))
+        return HTMLResponse(admin_page.logout_page(title, root(request)))
 
     @router.post("/admin/logout")
     def logout(request: Request) -> Response:  # refusal() has checked that it is same-site
-        response = RedirectResponse("/admin", status_code=303)
-        response.delete_cookie(COOKIE, path="/admin", secure=is_https(request, trusted),
+        home = root(request) + "/admin"
+        response = RedirectResponse(home, status_code=303)
+        response.delete_cookie(COOKIE, path=home, secure=is_https(request, trusted),
                                httponly=True, samesite="strict")  # fmt: skip
         return response
 
@@ -331,14 +274,16 @@ def admin_router(
         router.add_api_route(f"/admin/{name}", asset(name), methods=["GET"])
 
     @router.get("/admin/log")
-    def question_log(q: str = "", only: str = "", page: str = "1") -> Response:
+    def question_log(request: Request, q: str = "", only: str = "", page: str = "1") -> Response:
         only = only if only in ("unanswered", "down") else ""
         q = q.strip()[: settings.max_question_chars]
         total = log.count(search=q, only=only)
         pages = max(1, -(-total // PAGE_SIZE))
         number = min(max(int(page), 1), pages) if NUMBER.fullmatch(page) else 1
         rows = log.questions(search=q, only=only, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
-        return HTMLResponse(admin_page.log_page(title, rows, q, only, number, pages, total))
+        return HTMLResponse(
+            admin_page.log_page(title, rows, q, only, number, pages, total, root(request))
+        )
 
     @router.get("/admin/plot/daily.svg")
     def daily_plot(since: str = DEFAULT_WINDOW, until: str = "") -> Response:
@@ -372,15 +317,16 @@ def admin_router(
         return export(since, "jsonl", "application/x-ndjson")
 
     @router.post("/admin/reingest")
-    async def reingest_now() -> Response:
+    async def reingest_now(request: Request) -> Response:
         future = job.start()
         if future is None:
             since = f" (started {utc(job.started)} UTC)" if job.started else ""
             text = f"A re-ingest is already running{since}. Its summary will be on the overview."
-            return HTMLResponse(admin_page.message_page(title, "Re-ingest", text), 409)
+            page = admin_page.message_page(title, "Re-ingest", text, root=root(request))
+            return HTMLResponse(page, 409)
         # Wait a while for the summary without holding the event loop; a longer ingest goes
         # on in its thread and the overview says it is running.
         await asyncio.wait({asyncio.wrap_future(future)}, timeout=REINGEST_WAIT)
-        return RedirectResponse("/admin#reingest", status_code=303)
+        return RedirectResponse(root(request) + "/admin#reingest", status_code=303)
 
     return router

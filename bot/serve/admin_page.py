@@ -1,38 +1,34 @@
 """What the admin routes (bot/serve/admin.py) send: plain server-rendered HTML pages with no script
 and one stylesheet (bot/serve/admin/admin.css), so the strict CSP holds and a keyboard reaches
-all; and the CSV and JSON-lines exports of the log.
+all (the CSV and JSON-lines exports of the log are in admin_export.py).
 
 Every logged text (questions, origins, sources, sections, ingest messages) was typed by
 someone else: it goes through :func:`e` (HTML-escaped, quotes included) and nothing else,
 and a CSV cell that a spreadsheet would run as a formula gets a leading apostrophe. The
 exports' text is cleaned as the insights command's (grouping.clean): no terminal escapes.
+
+Every link, form and asset starts with ``root``: the request's root_path ("" for one site,
+"/s/<name>" for a site of many, or a reverse proxy's prefix), so the pages work under any.
 """
 
 from __future__ import annotations
 
-import csv
 import html
-import io
-import json
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from bot.insights.grouping import clean, spreadsheet_safe
 from bot.insights.plots import describe, rates
-from bot.types import Day, Gap, Insights, QuestionRow, Topic
+from bot.types import Day, Gap, IngestCounts, Insights, QuestionRow, Topic
 
 WINDOWS = (("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"))
 ONLY = (("", "All questions"), ("unanswered", "Unanswered (abstained)"), ("down", "Voted down"))
 CHANNELS = {"chat": "chat page", "widget": "widget", "api": "API"}
-FIELDS = ("id", "time", "time_utc", "channel", "origin", "question", "abstained", "source",
-          "section", "score", "latency_ms", "vote", "session", "turn")  # fmt: skip
-# A POST, so that no link or image on another site can log the admin out.
-LOGOUT = ('<form method="post" action="/admin/logout" class="logout">'
-          '<button type="submit">Log out</button></form>')  # fmt: skip
+BUILT = (("files", "files"), ("pages", "web pages"), ("chunks", "chunks"),
+         ("fetched", "pages fetched"), ("unchanged", "pages unchanged"), ("failed", "pages failed"),
+         ("duplicates", "duplicates left out"), ("boilerplate", "boilerplate blocks"))  # fmt: skip
 CREDENTIALS = re.compile(r"([a-z][a-z0-9+.-]*://[^/@\s:]*:)[^/@\s]*@", re.I)
 
 
@@ -58,6 +54,12 @@ def utc(t: float, seconds: bool = False) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M", time.gmtime(t))
 
 
+def logout_form(root: str) -> str:
+    # A POST, so that no link or image on another site can log the admin out.
+    return (f'<form method="post" action="{e(root)}/admin/logout" class="logout">'
+            '<button type="submit">Log out</button></form>')  # fmt: skip
+
+
 def href(path: str, **query: str | int) -> str:
     """A link to an admin route, escaped for an attribute; empty values are left out."""
     kept = {k: v for k, v in query.items() if v not in ("", None)}
@@ -77,12 +79,14 @@ def here(current: bool) -> str:
     return ' aria-current="page"' if current else ""
 
 
-def document(page: str, site: str, body: str, current: str = "", nav: bool = True) -> str:
-    links = ""
+def document(page: str, site: str, body: str, current: str = "", nav: bool = True,
+             root: str = "") -> str:  # fmt: skip
+    """A whole page; ``current``: the route shown ("/admin", "/admin/log"), without ``root``."""
+    links, at = "", e(root)
     if nav:
         items = [("/admin", "Overview"), ("/admin/log", "Question log")]
-        links = " ".join(f'<a href="{p}"{here(p == current)}>{n}</a>' for p, n in items)
-        links = f'<nav aria-label="Admin">{links} {LOGOUT}</nav>'
+        links = " ".join(f'<a href="{at}{p}"{here(p == current)}>{n}</a>' for p, n in items)
+        links = f'<nav aria-label="Admin">{links} {logout_form(root)}</nav>'
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -90,8 +94,8 @@ def document(page: str, site: str, body: str, current: str = "", nav: bool = Tru
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
 <title>{e(page)} — {e(site)} admin</title>
-<link rel="stylesheet" href="/admin/admin.css">
-<link rel="icon" href="/admin/icon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="{at}/admin/admin.css">
+<link rel="icon" href="{at}/admin/icon.svg" type="image/svg+xml">
 </head>
 <body>
 <a class="skip" href="#main">Skip to the content</a>
@@ -104,42 +108,44 @@ def document(page: str, site: str, body: str, current: str = "", nav: bool = Tru
 """
 
 
-def logout_page(site: str) -> str:
-    body = f'<h1>Log out</h1>\n{LOGOUT}\n<p><a href="/admin">Back to the overview</a></p>'
-    return document("Log out", site, body)
+def logout_page(site: str, root: str = "") -> str:
+    back = f'<p><a href="{e(root)}/admin">Back to the overview</a></p>'
+    return document("Log out", site, f"<h1>Log out</h1>\n{logout_form(root)}\n{back}", root=root)
 
 
-def login_page(site: str, message: str = "") -> str:
+def login_page(site: str, message: str = "", root: str = "") -> str:
     alert = f'<p class="error" role="alert">{e(message)}</p>' if message else ""
     body = f"""<div class="login card">
 <h1>Admin</h1>
 {alert}
-<form method="post" action="/admin/login">
+<form method="post" action="{e(root)}/admin/login">
 <label for="token">Admin token</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required
  autofocus aria-describedby="token-hint">
-<p id="token-hint" class="hint">The value of the server's FAQBOT_ADMIN_TOKEN setting.</p>
+<p id="token-hint" class="hint">The server's FAQBOT_ADMIN_TOKEN, or this site's own token.</p>
 <button type="submit">Log in</button>
 </form>
 </div>"""
-    return document("Log in", site, body, nav=False)
+    return document("Log in", site, body, nav=False, root=root)
 
 
-def message_page(site: str, heading: str, message: str, kind: str = "notice") -> str:
+def message_page(site: str, heading: str, message: str, kind: str = "notice",
+                 root: str = "") -> str:  # fmt: skip
     body = f"""<h1>{e(heading)}</h1>
 <p class="{kind}" role="{"alert" if kind == "error" else "status"}">{e(redact(message))}</p>
-<p><a href="/admin">Back to the overview</a></p>"""
-    return document(heading, site, body)
+<p><a href="{e(root)}/admin">Back to the overview</a></p>"""
+    return document(heading, site, body, root=root)
 
 
 def overview_page(site: str, label: str, found: Insights, running: float | None,
-                  last: IngestResult | None) -> str:  # fmt: skip
+                  last: IngestResult | None, built: IngestCounts | None = None,
+                  root: str = "") -> str:  # fmt: skip
     named = dict(WINDOWS).get(label)
     heading = f"Questions in the last {named}" if named else f"Questions since {utc(found.since)}"
     if label == "all":
         heading = "All logged questions"
     windows = " ".join(
-        f'<a href="{href("/admin", since=key)}"{here(key == label)}>{name}</a>'
+        f'<a href="{href(root + "/admin", since=key)}"{here(key == label)}>{name}</a>'
         for key, name in WINDOWS
     )
     body = f"""<div class="headline">
@@ -149,16 +155,16 @@ def overview_page(site: str, label: str, found: Insights, running: float | None,
 <p class="period">{utc(found.since)} to {utc(found.until)} UTC</p>
 {totals(found)}
 <div class="columns">
-{chart(label, found)}
-{gaps(found.gaps)}
+{chart(label, found, root)}
+{gaps(found.gaps, root)}
 </div>
 {topics(found.topics)}
 <div class="columns tools">
-{search_form()}
-{exports(label)}
+{search_form(root=root)}
+{exports(label, root)}
 </div>
-{reingest(running, last)}"""
-    return document("Overview", site, body, current="/admin")
+{reingest(running, last, built, root)}"""
+    return document("Overview", site, body, current="/admin", root=root)
 
 
 def totals(found: Insights) -> str:
@@ -172,8 +178,8 @@ def totals(found: Insights) -> str:
     return f'<ul class="totals" aria-label="Totals">{items}</ul>'
 
 
-def chart(label: str, found: Insights) -> str:
-    src = href("/admin/plot/daily.svg", since=label, until=int(found.until))
+def chart(label: str, found: Insights, root: str = "") -> str:
+    src = href(root + "/admin/plot/daily.svg", since=label, until=int(found.until))
     return f"""<section class="card chart" aria-labelledby="chart-h">
 <h2 id="chart-h">Day by day</h2>
 <figure>
@@ -208,11 +214,11 @@ def _share(value: float) -> str:
     return "–" if value != value else f"{value:.0f}%"  # NaN: a day without questions
 
 
-def gaps(found: Sequence[Gap]) -> str:
+def gaps(found: Sequence[Gap], root: str = "") -> str:
     if not found:
         items = '<p class="hint">None in this window: every question was answered.</p>'
     else:
-        items = '<ol class="gaps">' + "".join(gap(g) for g in found) + "</ol>"
+        items = '<ol class="gaps">' + "".join(gap(g, root) for g in found) + "</ol>"
     return f"""<section class="card" aria-labelledby="gaps-h">
 <h2 id="gaps-h">Questions the pages did not answer</h2>
 <p class="hint">Grouped by meaning, largest first: each group is a page to write or improve.</p>
@@ -220,7 +226,7 @@ def gaps(found: Sequence[Gap]) -> str:
 </section>"""
 
 
-def gap(g: Gap) -> str:
+def gap(g: Gap, root: str = "") -> str:
     down = g.size - g.unanswered
     examples = "".join(f"<li>{e(x)}</li>" for x in g.examples[:3])
     nearest = (
@@ -231,7 +237,7 @@ def gap(g: Gap) -> str:
     )
     first = g.examples[0] if g.examples else ""
     link = (
-        f'<a href="{href("/admin/log", q=first)}">See in the log'
+        f'<a href="{href(root + "/admin/log", q=first)}">See in the log'
         f'<span class="visually-hidden">: {e(first)}</span></a>'
         if first
         else ""
@@ -268,7 +274,7 @@ def topics(found: Sequence[Topic]) -> str:
 </section>"""
 
 
-def search_form(q: str = "", only: str = "", heading: bool = True) -> str:
+def search_form(q: str = "", only: str = "", heading: bool = True, root: str = "") -> str:
     options = "".join(
         f'<option value="{key}"{" selected" if key == only else ""}>{name}</option>'
         for key, name in ONLY
@@ -277,7 +283,7 @@ def search_form(q: str = "", only: str = "", heading: bool = True) -> str:
     labelled = ' aria-labelledby="search-h"' if heading else ' aria-label="Search the log"'
     return f"""<section class="card"{labelled}>
 {title}
-<form class="search" method="get" action="/admin/log" role="search">
+<form class="search" method="get" action="{e(root)}/admin/log" role="search">
 <div class="field"><label for="q">Question contains</label>
 <input id="q" name="q" type="search" value="{e(q)}"></div>
 <div class="field"><label for="only">Show</label>
@@ -287,22 +293,25 @@ def search_form(q: str = "", only: str = "", heading: bool = True) -> str:
 </section>"""
 
 
-def exports(label: str) -> str:
+def exports(label: str, root: str = "") -> str:
     return f"""<section class="card" aria-labelledby="export-h">
 <h2 id="export-h">Export</h2>
 <p>Every question of this window, newest first:</p>
-<p class="buttons"><a class="button" href="{href("/admin/export.csv", since=label)}" download>CSV
+<p class="buttons"><a class="button" href="{href(root + "/admin/export.csv", since=label)}"
+ download>CSV
 <span class="visually-hidden">file</span></a>
-<a class="button" href="{href("/admin/export.jsonl", since=label)}" download>JSON lines
+<a class="button" href="{href(root + "/admin/export.jsonl", since=label)}"
+ download>JSON lines
 <span class="visually-hidden">file</span></a></p>
 </section>"""
 
 
-def reingest(running: float | None, last: IngestResult | None) -> str:
+def reingest(running: float | None, last: IngestResult | None,
+             built: IngestCounts | None = None, root: str = "") -> str:  # fmt: skip
     if running is not None:
         status = (
             f'<p class="notice">A re-ingest is running (started {utc(running)} UTC). '
-            '<a href="/admin#reingest">Reload</a> to see its summary.</p>'
+            f'<a href="{e(root)}/admin#reingest">Reload</a> to see its summary.</p>'
         )
     elif last is None:
         status = '<p class="hint">No re-ingest from this page since the server started.</p>'
@@ -317,20 +326,35 @@ def reingest(running: float | None, last: IngestResult | None) -> str:
 <h2 id="reingest-h">Re-ingest the pages</h2>
 <p>Reads the corpus and the web pages again and swaps the new index in once it is complete;
 the assistant goes on answering meanwhile.</p>
-<form method="post" action="/admin/reingest"><button type="submit">Re-ingest now</button></form>
+<form method="post" action="{e(root)}/admin/reingest">
+<button type="submit">Re-ingest now</button></form>
 <div role="status">{status}</div>
+{last_build(built)}
 </section>"""
 
 
+def last_build(counts: IngestCounts | None) -> str:
+    """What the ingest that built the served index did (kept with the index, so also one
+    run from the command line): numbers and short stage names only, escaped."""
+    if counts is None:
+        return '<p class="hint">The served index was built before ingests kept their counts.</p>'
+    cells = "".join(f'<li><span class="n">{getattr(counts, key):,}</span> {what}</li>'
+                    for key, what in BUILT)  # fmt: skip
+    times = ", ".join(f"{e(name)} {seconds:,.1f} s" for name, seconds in counts.stages)
+    return f"""<h3 id="built-h">The index being served</h3>
+<p>Built {utc(counts.time)} UTC in {counts.seconds:,.1f} s{f" ({times})" if times else ""}.</p>
+<ul class="totals" aria-labelledby="built-h">{cells}</ul>"""
+
+
 def log_page(site: str, rows: Sequence[QuestionRow], q: str, only: str, page: int,
-             pages: int, total: int) -> str:  # fmt: skip
+             pages: int, total: int, root: str = "") -> str:  # fmt: skip
     noun = "question matches" if total == 1 else "questions match"
     body = f"""<h1>Question log</h1>
-{search_form(q, only, heading=False)}
+{search_form(q, only, heading=False, root=root)}
 <p class="period" role="status">{total:,} {noun}. Page {page} of {pages}, newest first.</p>
 {log_table(rows)}
-{pager(q, only, page, pages)}"""
-    return document("Question log", site, body, current="/admin/log")
+{pager(q, only, page, pages, root)}"""
+    return document("Question log", site, body, current="/admin/log", root=root)
 
 
 def log_table(rows: Sequence[QuestionRow]) -> str:
@@ -363,35 +387,8 @@ def cell(head: str, value: str) -> str:
     return f'<td{classes} data-label="{head}">{value}</td>'
 
 
-def pager(q: str, only: str, page: int, pages: int) -> str:
-    links = [f'<a rel="{rel}" href="{href("/admin/log", q=q, only=only, page=n)}">{name}</a>'
+def pager(q: str, only: str, page: int, pages: int, root: str = "") -> str:
+    links = [f'<a rel="{rel}" href="{href(root + "/admin/log", q=q, only=only, page=n)}">{name}</a>'
              for rel, n, name in (("prev", page - 1, "← Newer"), ("next", page + 1, "Older →"))
              if 1 <= n <= pages]  # fmt: skip
     return f'<nav class="pager" aria-label="Pages">{" ".join(links)}</nav>' if links else ""
-
-
-# --- the export files -----------------------------------------------------------------
-
-
-def export_record(row: QuestionRow) -> dict[str, Any]:
-    """A row as exported: its text on one line, without control characters or escapes."""
-    record = {k: clean(v) if isinstance(v, str) else v for k, v in asdict(row).items()}
-    return {**record, "time_utc": utc(row.time, seconds=True)}
-
-
-def jsonl(row: QuestionRow) -> str:
-    return json.dumps(export_record(row), ensure_ascii=False)
-
-
-def csv_lines(rows: Iterable[QuestionRow]) -> Iterator[str]:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(FIELDS)
-    for row in rows:
-        record = export_record(row)
-        writer.writerow(spreadsheet_safe(v) if isinstance(v, str) else v for v in
-                        (record[f] for f in FIELDS))  # fmt: skip
-        yield out.getvalue()
-        out.seek(0)
-        out.truncate()
-    yield out.getvalue()  # the header alone, when the window is empty

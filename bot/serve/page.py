@@ -67,11 +67,13 @@ JS = """() => {
 }"""
 
 
-def page_options() -> dict[str, Any]:
+def page_options(root_path: str = "") -> dict[str, Any]:
     """Arguments shared by ``Blocks.launch`` and ``gr.mount_gradio_app`` (Gradio 6 takes
-    theme/css/head there, not in ``gr.Blocks``)."""
+    theme/css/head there, not in ``gr.Blocks``). ``root_path``: the public path the chat is
+    served under (a site's ``/s/<name>``), which Gradio cannot tell behind a proxy."""
     # fmt: off
     return {
+        **({"root_path": root_path} if root_path else {}),
         "theme": THEME, "css": CSS, "head": HEAD, "js": JS,
         "max_file_size": 0,  # no component takes files: /upload refuses any content
         "enable_monitoring": False, "show_error": False, "footer_links": [],

@@ -1,7 +1,8 @@
 """Per-client limits on questions: who the client is, and how many it may still ask.
 
-The counts are in memory, per process: run one server process (uvicorn's default), or put
-a shared limiter (the reverse proxy's) in front of several.
+The counts are in memory, per process, unless FAQBOT_REDIS_URL names a Redis that every
+replica shares (``_shared_limits.py``). If that Redis stops answering, each process counts
+on its own (one warning) and goes back to Redis once it answers again.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
 from typing import Any
 
+from bot.serve._shared_limits import RECHECK_SECONDS, UNREACHABLE, SharedCounts
+
 MINUTE, DAY = 60.0, 86_400
 RETRY_AFTER_SECONDS = 60
 TOO_MANY = "You have asked a lot of questions in a short time. Please wait a minute and try again."
@@ -22,15 +25,42 @@ TOO_MANY = "You have asked a lot of questions in a short time. Please wait a min
 
 class RateLimiter:
     """A sliding one-minute window plus a count per UTC day, per client key, for at most
-    ``max_keys`` clients at a time (a flood of addresses cannot grow it without bound)."""
+    ``max_keys`` clients at a time (a flood of addresses cannot grow it without bound).
+
+    With ``redis_url`` the counts live in that Redis under ``faqbot:<site>:<name>...``, so
+    limiters of the same site and name in other processes share them; while it does not
+    answer they are kept here, and Redis is tried again every ``recheck_seconds``."""
 
     # ~1 kB a client (measured): 20,000 clients active in one minute is ~20 MB at most.
-    def __init__(self, per_minute: int, per_day: int, max_keys: int = 20_000) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        per_day: int,
+        max_keys: int = 20_000,
+        *,
+        redis_url: str = "",
+        site: str = "default",
+        name: str = "asks",
+        recheck_seconds: float = RECHECK_SECONDS,
+    ) -> None:
         self.per_minute, self.per_day, self.max_keys = per_minute, per_day, max_keys
         # Least recently seen first, so the clients forgotten under pressure are the idlest.
         self._minute: OrderedDict[str, deque[float]] = OrderedDict()
         self._day: OrderedDict[str, tuple[int, int]] = OrderedDict()
         self._lock = threading.Lock()
+        self._shared = (
+            SharedCounts(redis_url, per_minute, per_day, site, name, recheck_seconds)
+            if redis_url.strip()
+            else None
+        )
+
+    @property
+    def backend(self) -> str:
+        """Where the counts are kept now, for /healthz: "redis", "process", or
+        "process (redis unreachable)" (a down Redis is asked at most every few seconds)."""
+        if self._shared is None:
+            return "process"
+        return "redis" if self._shared.probe() else "process (redis unreachable)"
 
     def __len__(self) -> int:
         """How many clients are tracked now."""
@@ -38,9 +68,15 @@ class RateLimiter:
             return max(len(self._minute), len(self._day))
 
     def allow(self, key: str, now: float | None = None) -> bool:
-        """Count one request for ``key``; False (and nothing counted) when over a limit."""
+        """Count one request for ``key``; False (and nothing counted) when over a limit.
+        ``now`` sets the clock of the counts kept here and the day of those in Redis."""
         now = time.time() if now is None else now
         today = int(now // DAY)
+        if self._shared is not None and self._shared.usable():
+            try:
+                return self._shared.allow(key, today)
+            except UNREACHABLE as exc:
+                self._shared.failed(exc)
         with self._lock:
             if key not in self._minute and len(self._minute) >= self.max_keys:
                 self._make_room(now, today)

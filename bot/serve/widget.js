@@ -14,7 +14,10 @@
   var title = data.title || __DEFAULT_TITLE__;
   var color = /^#[0-9a-fA-F]{3,8}$/.test(data.color || "") ? data.color : "#003366";
   var side = data.position === "left" ? "left" : "right";
-  var key = "faq-widget-open:" + base.origin;
+  // The assistant's address without the file: its origin, plus /s/<name> for one site of
+  // several, so that two sites' widgets keep their own state on the same college page.
+  var home = new URL(".", base).href.replace(/\/$/, "");
+  var key = "faq-widget-open:" + home;
 
   var host = document.createElement("div");
   host.setAttribute("data-faq-widget", "");
@@ -115,7 +118,7 @@
   });
   // Messages from the chat iframe (the assistant's origin only): Esc pressed inside it, and
   // its conversation when the browser gives a framed page of another site no storage.
-  var chatKey = "faq-widget-chat:" + base.origin;
+  var chatKey = "faq-widget-chat:" + home;
   window.addEventListener("message", function (event) {
     var msg = event.data;
     if (event.origin !== base.origin || !frame || event.source !== frame.contentWindow ||

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,42 +12,6 @@ from bot.errors import IndexMissingError, StoreUnavailableError
 from bot.index.store import GenerationStore, ServerLocation, open_location
 from bot.ingest.pipeline import ingest
 from tests.conftest import HashingEmbeddings, free_port
-
-CHROMA = Path(sys.executable).with_name("chroma")
-
-
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    proc = subprocess.Popen(
-        [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"chroma run did not start on port {port}")
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
-
-
-@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.integration)])
-def store_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    if request.param == "server":
-        url = request.getfixturevalue("chroma_server")
-        # A fresh collection name per test keeps server-side state apart.
-        return settings.with_(chroma_url=url, collection=f"t{time.time_ns()}")
-    return settings
 
 
 def test_ingest_reopen_search_and_swap(

@@ -210,7 +210,8 @@ def test_time_budget_skips_the_pages_after_it() -> None:
         return page("p")
 
     site = Site({f"/p{i}": slow for i in range(4)})
-    limits = FetchLimits(total_seconds=10.0)
+    # One at a time: with several in flight, p3 would start before p0 had used its 4 s.
+    limits = FetchLimits(total_seconds=10.0, concurrency=1)
     result = run(site, [f"{BASE}/p{i}" for i in range(4)], limits=limits, clock=lambda: now[0])
     assert len(result.pages) == 2
     # p2 starts with 2 s of the budget left, so that is its timeout; p3 never starts.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.etree
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -52,10 +53,27 @@ CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECAS
 
 def load_html(data: bytes, name: str) -> Document:
     html = decode_html(data)
-    text, title, sections = html_to_text(html, name)
+    tree = _parse(html, name)
+    text, title, sections = _page_text(tree)
     if not text.strip():
         raise CorpusError(name, "has no text (the page's content may be drawn by JavaScript)")
-    return Document(name, text, title, kind="html", sections=sections)
+    canonical = canonical_link(tree, name)
+    return Document(name, text, title, kind="html", sections=sections, canonical=canonical)
+
+
+def canonical_link(tree: LexborHTMLParser, name: str) -> str:
+    """The address ``<link rel="canonical">`` names, made absolute against the page's own
+    address (``name`` when it is one); "" when there is none or it cannot be resolved."""
+    for node in tree.css("link[rel][href]"):
+        if "canonical" not in (node.attributes.get("rel") or "").lower().split():
+            continue
+        href = (node.attributes.get("href") or "").strip()
+        if urlsplit(name).scheme in ("http", "https"):
+            href = urljoin(name, href)
+        if urlsplit(href).scheme in ("http", "https"):
+            return urldefrag(href).url
+        return ""  # relative, on a file without an address: nothing to compare it with
+    return ""
 
 
 def decode_html(data: bytes) -> str:
@@ -78,8 +96,15 @@ def decode_html(data: bytes) -> str:
 
 def html_to_text(html: str, name: str = "page") -> tuple[str, str, tuple]:
     """(text, title, sections) of a whole page (``name``: what an error names)."""
+    return _page_text(_parse(html, name))
+
+
+def _parse(html: str, name: str) -> LexborHTMLParser:
     check_nesting(html, name)
-    tree = LexborHTMLParser(html)
+    return LexborHTMLParser(html)
+
+
+def _page_text(tree: LexborHTMLParser) -> tuple[str, str, tuple]:
     title_node = tree.css_first("title")
     title = clean_inline(title_node.text()) if title_node else ""
     root, found_main = _main_content(tree)

@@ -7,7 +7,9 @@
  * POST ../api/chat as server-sent events. */
 "use strict";
 (() => {
-  const KEY = "faq-chat:v1";
+  // One conversation per assistant: a site of several (/s/<name>/embed/) keys it by its path.
+  const HOME = location.pathname.replace(/embed\/?$/, "");
+  const KEY = HOME === "/" ? "faq-chat:v1" : "faq-chat:v1:" + HOME;
   const MAX_TURNS = 50; // older exchanges leave the page so one tab cannot grow forever
   const GREETING_CHARS = 200;
   const SUGGESTION_CHARS = 120;
