@@ -26,19 +26,21 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from bot.answer.chain import FaqChain
+from bot.answer.chain import FaqChain, clean_history
 from bot.answer.extractive import ExtractiveAnswerer
-from bot.answer.reader import REREAD, Reader
+from bot.answer.reader import REREAD, Reader, reader_question
 from bot.config import Profile, Settings
 from bot.index.embedding import MiniLMEmbeddings
 from bot.index.sentences import readable
 from bot.ingest.pipeline import ingest
 from bot.train.data import held_out, read_entries, typed
+from bot.types import Retrieval
 from evals.metrics import Outcome
 from evals.suites import HALVES, _chain, load_manifest, prepare
 
@@ -49,6 +51,26 @@ PAGES = Path("../shared/train/pages")
 OUT = Path(".faqbot/gate")
 EXCLUDE = ("carnegie mellon", "cornell", "linn-benton", "cedar ridge")
 MAX_ENTRIES = 20
+
+
+def retrieval_features(r: Retrieval, reader: Reader, question: str) -> dict[str, Any]:
+    """What the gate may read of one retrieval: the best candidates' scores and the
+    reader's probabilities for them (read against ``question``), and the question's
+    unknown words, names and kinds."""
+    heads = r.sentences[:REREAD]
+    texts = [readable(x.span.text, x.chunk) for x in heads]
+    probs = reader.rank(question, texts).tolist() if heads else []
+    return {
+        "scores": [x.score for x in heads],
+        "dense": [x.dense for x in heads],
+        "probs": probs,
+        "unknown_meaning": r.unknown_meaning,
+        "tokens": len(r.question.tokens),
+        "unknown": len(r.question.unknown),
+        "unknown_names": len(r.question.unknown_names),
+        "kinds": list(r.question.kinds),
+        "hit_scores": [h.score for h in r.hits],
+    }
 
 
 def _out(name: str, mode: str):
@@ -106,12 +128,7 @@ def data_main(limit: int) -> None:
             for e, label in [(e, 1) for e in kept] + [(e, 0) for e in dropped]:
                 q = typed(e.question, rng)
                 r = chain.retrieve(q)
-                heads = r.sentences[:REREAD]
-                probs = (
-                    reader.rank(q, [readable(x.span.text, x.chunk) for x in heads]).tolist()
-                    if heads
-                    else []
-                )
+                heads = r.sentences[:1]
                 assert chain.answerer is not None and chain.calibration is not None
                 ans = chain.answerer.answer(q, r)
                 row = {
@@ -120,15 +137,7 @@ def data_main(limit: int) -> None:
                     "held": held_out(inst),
                     "label": label,
                     "q": q,
-                    "scores": [x.score for x in heads],
-                    "dense": [x.dense for x in heads],
-                    "probs": probs,
-                    "unknown_meaning": r.unknown_meaning,
-                    "tokens": len(r.question.tokens),
-                    "unknown": len(r.question.unknown),
-                    "unknown_names": len(r.question.unknown_names),
-                    "kinds": list(r.question.kinds),
-                    "hit_scores": [h.score for h in r.hits],
+                    **retrieval_features(r, reader, q),
                     "top_is_own": bool(heads)
                     and any(
                         readable(heads[0].span.text, heads[0].chunk).strip() in s
@@ -165,23 +174,9 @@ def suites_main() -> None:
         open_answerer = ExtractiveAnswerer(-10.0, chain.answerer.not_covered)
         for half in HALVES:
             for case in p.cases[half]:
-                history = [m for m in case.history]
-                answer = chain.ask(case.question, history)
-                from bot.answer.chain import clean_history
-
-                turns = clean_history(history, 10, 2000)
+                answer = chain.ask(case.question, case.history)
+                turns = clean_history(case.history, 10, 2000)
                 r = chain.retrieve(case.question, turns)
-                heads = r.sentences[:REREAD]
-                q = " ".join(
-                    x
-                    for x in (r.question.topic_spelled, r.question.spelled or r.question.text)
-                    if x
-                )
-                probs = (
-                    reader.rank(q, [readable(x.span.text, x.chunk) for x in heads]).tolist()
-                    if heads
-                    else []
-                )
                 opened = open_answerer.answer(case.question, r)
 
                 def flags(a, case=case) -> dict:
@@ -195,15 +190,7 @@ def suites_main() -> None:
                     "answerable": case.answerable,
                     "rules": flags(answer),
                     "open": flags(opened),
-                    "scores": [x.score for x in heads],
-                    "dense": [x.dense for x in heads],
-                    "probs": probs,
-                    "unknown_meaning": r.unknown_meaning,
-                    "tokens": len(r.question.tokens),
-                    "unknown": len(r.question.unknown),
-                    "unknown_names": len(r.question.unknown_names),
-                    "kinds": list(r.question.kinds),
-                    "hit_scores": [h.score for h in r.hits],
+                    **retrieval_features(r, reader, reader_question(r.question)),
                     "min_evidence": floor,
                 }
                 out.write(json.dumps(row) + "\n")

@@ -13,7 +13,7 @@ import numpy as np
 
 from bot.errors import ModelLoadError
 from bot.index.sentences import readable
-from bot.types import Retrieval
+from bot.types import Question, Retrieval
 
 SHIPPED = Path(__file__).parent / "models" / "reader"
 MAX_TOKENS = 128
@@ -67,6 +67,12 @@ class Reader:
         return self.score([question] * len(candidates), candidates)
 
 
+def reader_question(asked: Question) -> str:
+    """The question as the reader reads it: a follow-up with the turn it leans on, typos
+    respelled."""
+    return " ".join(x for x in (asked.topic_spelled, asked.spelled or asked.text) if x)
+
+
 def reread(reader: Reader, retrieval: Retrieval, mode: str = "on") -> Retrieval:
     """The retrieval with its best candidates read by the reader: in modes "rank" and "on"
     reordered by their score plus READER_WEIGHT times P(answers), in "gate" and "on"
@@ -75,9 +81,9 @@ def reread(reader: Reader, retrieval: Retrieval, mode: str = "on") -> Retrieval:
     head = retrieval.sentences[:REREAD]
     if not head:
         return replace(retrieval, answerability=0.0 if gates else None)
-    asked = retrieval.question
-    question = " ".join(x for x in (asked.topic_spelled, asked.spelled or asked.text) if x)
-    probs = reader.rank(question, [readable(x.span.text, x.chunk) for x in head])
+    probs = reader.rank(
+        reader_question(retrieval.question), [readable(x.span.text, x.chunk) for x in head]
+    )
     sentences = retrieval.sentences
     if mode in ("rank", "on"):
         weighted = [x.score + READER_WEIGHT * float(p) for x, p in zip(head, probs, strict=True)]
