@@ -121,7 +121,7 @@ class GenerationStore:
         self._sentence_collection: Any = self.sentences._collection
         self.base = GenerationStore(location, base, embeddings) if base else None
         self.hidden = tuple(sorted(set(hidden)))
-        self._base_count: int | None = None
+        self._base_kept: frozenset[str] | None = None
 
     @classmethod
     def of(cls, location: Location, manifest: Manifest, embeddings: Embeddings) -> GenerationStore:
@@ -243,7 +243,7 @@ class GenerationStore:
         matrix = _rows(got["embeddings"], len(sentences))
         if self.base is None:
             return sentences, matrix
-        kept = set(self.base._chunk_collection.get(where=self._kept(), include=[])["ids"])
+        kept = self._kept_ids()
         theirs, their_matrix = self.base.all_sentences()
         rows = [i for i, s in enumerate(theirs) if s.chunk_id in kept]
         if not sentences:
@@ -266,12 +266,17 @@ class GenerationStore:
             hits = sorted(hits, key=lambda hit: -hit[1])[:k]
         return hits
 
-    def _kept_count(self) -> int:
-        if self._base_count is None:
+    def _kept_ids(self) -> frozenset[str]:
+        """The ids of the base's chunks this delta keeps, read once: a generation is never
+        written after its swap."""
+        if self._base_kept is None:
             assert self.base is not None
             got = self.base._chunk_collection.get(where=self._kept(), include=[])
-            self._base_count = len(got["ids"])
-        return self._base_count
+            self._base_kept = frozenset(got["ids"])
+        return self._base_kept
+
+    def _kept_count(self) -> int:
+        return len(self._kept_ids())
 
     def count(self) -> int:
         own = int(self._chunk_collection.count())

@@ -229,7 +229,6 @@ def ingest(
             texts_needed = [c.embed_text for c in rows] + [s.embed_text for s in sentence_rows]
             reuse_chunks, reuse_sentences = reusable_vectors(location, live, embeddings, plan)
             known = {**reuse_sentences, **reuse_chunks}
-            step(0, len({t for t in texts_needed if t not in known}))
             fresh = _embed_missing(embeddings, texts_needed, known, step)
         vectors = {**known, **fresh}
         generation = f"g{time.time_ns():x}"
@@ -324,6 +323,8 @@ def _embed_missing(
     length, so each batch pads its texts to about their own length (ingest's texts run from
     3 to 256 word pieces; in arrival order a batch pads all of them to its longest)."""
     missing = sorted((t for t in dict.fromkeys(texts) if t not in known), key=len)
+    if progress:
+        progress(0, len(missing))  # the stage's total, before the first batch
     out: dict[str, Any] = {}
     for i in range(0, len(missing), _EMBED_GROUP):
         group = missing[i : i + _EMBED_GROUP]
